@@ -1,0 +1,86 @@
+/**
+ * Stable error codes. Tests and callers match on `code`, never on the message.
+ * Misuse of the API (a bad option, an unsupported key type) is a plain `TypeError` or `RangeError`;
+ * a `ChestError` means the data or its surroundings are not as they should be.
+ */
+export const ErrorCode = {
+  /** The chest was closed (or dropped); open a new one. */
+  CLOSED: 'CHEST_CLOSED',
+  /** A stored value or index entry failed its checksum or could not be decoded. */
+  CORRUPT: 'CHEST_CORRUPT',
+  /** A value's file is missing although the index lists it. */
+  MISSING_FILE: 'CHEST_MISSING_FILE',
+  /** The directory is not a chest, or was written by a newer format version. */
+  NOT_A_CHEST: 'CHEST_NOT_A_CHEST',
+  /** Format version of the directory is newer than this library understands. */
+  FORMAT_VERSION: 'CHEST_FORMAT_VERSION',
+  /** The chest was written with another serializer or compression than the one given. */
+  SERIALIZER_MISMATCH: 'CHEST_SERIALIZER_MISMATCH',
+  /** One or more values could not be serialized; they stay in memory. */
+  UNSERIALIZABLE: 'CHEST_UNSERIALIZABLE',
+  /** The disk (or the chest's disk quota) is full. Nothing already stored was lost. */
+  DISK_FULL: 'CHEST_DISK_FULL',
+  /** Another I/O error from the file system or the index. */
+  IO: 'CHEST_IO',
+  /** A write was attempted on a chest opened read-only. */
+  READ_ONLY: 'CHEST_READ_ONLY',
+  /** The store is locked by another user in a way that prevents this operation. */
+  LOCKED: 'CHEST_LOCKED',
+  /** The encoded key is longer than the index can hold. */
+  KEY_TOO_LONG: 'CHEST_KEY_TOO_LONG',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface ChestErrorOptions {
+  cause?: unknown;
+  /** Keys the error concerns, when it concerns some. */
+  keys?: readonly unknown[];
+  /** File the error concerns, when it concerns one. */
+  file?: string;
+}
+
+/** The one error class of the library. `code` is stable; `cause` carries the underlying error. */
+export class ChestError extends Error {
+  override readonly name = 'ChestError';
+  readonly code: ErrorCode;
+  readonly keys: readonly unknown[] | undefined;
+  readonly file: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: ChestErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.keys = options.keys;
+    this.file = options.file;
+  }
+}
+
+/** True for a `ChestError`, optionally of one code. */
+export function isChestError(error: unknown, code?: ErrorCode): error is ChestError {
+  return error instanceof ChestError && (code === undefined || error.code === code);
+}
+
+const DISK_FULL_ERRNOS = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+
+/**
+ * Wraps an error from the file system or the index in a `ChestError`, mapping a full disk to
+ * `DISK_FULL`. LMDB reports a failed commit on a full disk as EIO, so callers that know the disk
+ * is involved pass `diskHint` to check free space before deciding.
+ */
+export function ioError(message: string, cause: unknown, file?: string): ChestError {
+  if (cause instanceof ChestError) return cause;
+  const errno = (cause as { code?: unknown } | null)?.code;
+  const full = typeof errno === 'string' && DISK_FULL_ERRNOS.has(errno);
+  const opts: ChestErrorOptions = { cause };
+  if (file !== undefined) opts.file = file;
+  return new ChestError(full ? ErrorCode.DISK_FULL : ErrorCode.IO, message, opts);
+}
+
+/** Describes a value's type for error messages: `object (Foo)`, `symbol`, `function`. */
+export function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  const t = typeof value;
+  if (t !== 'object') return t;
+  const ctor = (value as { constructor?: { name?: unknown } }).constructor;
+  return typeof ctor?.name === 'string' && ctor.name !== 'Object' ? `object (${ctor.name})` : 'object';
+}

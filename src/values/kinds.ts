@@ -1,0 +1,39 @@
+/**
+ * How a stored value's bytes are to be read back. Recorded per entry in the index as one byte, so the
+ * numbers are part of the on-disk format: never renumber, only add.
+ */
+export const ValueKind = {
+  /** Bytes produced by the chest's serializer. */
+  SERIALIZED: 0,
+  /** UTF-8 text produced by the chest's serializer (its `dump` returned a string). */
+  TEXT: 1,
+  BUFFER: 2,
+  ARRAY_BUFFER: 3,
+  DATA_VIEW: 4,
+  INT8: 5,
+  UINT8: 6,
+  UINT8_CLAMPED: 7,
+  INT16: 8,
+  UINT16: 9,
+  INT32: 10,
+  UINT32: 11,
+  FLOAT32: 12,
+  FLOAT64: 13,
+  BIGINT64: 14,
+  BIGUINT64: 15,
+} as const;
+
+export type ValueKind = (typeof ValueKind)[keyof typeof ValueKind];
+
+/**
+ * Compression applied to a stored value's bytes, recorded per entry as one byte (on-disk format:
+ * never renumber).
+ */
+export const Codec = {
+  NONE: 0,
+  GZIP: 1,
+  BROTLI: 2,
+  ZSTD: 3,
+} as const;
+
+export type Codec = (typeof Codec)[keyof typeof Codec];
