@@ -1,0 +1,105 @@
+/**
+ * The default memory accounting (chest's `nbytes`).
+ *
+ * Binary values (typed arrays, `Buffer`, `DataView`, `ArrayBuffer`) count exactly their bytes. Anything
+ * else is an estimate of what V8 holds for it on a 64-bit machine with pointer compression off:
+ *
+ * | value                    | bytes                                                |
+ * |--------------------------|------------------------------------------------------|
+ * | number, boolean, null…   | 8                                                    |
+ * | string                   | 16 + length (one-byte strings; two-byte ones are twice that in V8) |
+ * | bigint                   | 16 + 8 per 64-bit word                               |
+ * | Date                     | 32                                                   |
+ * | RegExp                   | 64 + source length                                   |
+ * | array                    | 16 + 8 per element + each element's own size         |
+ * | plain or class object    | 24 + 8 per own enumerable property + each value's size |
+ * | Map / Set                | 32 + 24 per entry + each key's and value's size      |
+ * | binary nested in another | its bytes + 64                                       |
+ *
+ * Shared references and cycles count once. The walk costs time proportional to the value, like
+ * serializing it would; pass your own `sizeOf` to a chest when a cheaper figure is good enough.
+ */
+export function sizeOfValue(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return sizeOfPrimitive(value);
+  const binary = binaryByteLength(value);
+  if (binary >= 0) return binary;
+  seen.clear();
+  try {
+    return sizeOfObject(value);
+  } finally {
+    seen.clear();
+  }
+}
+
+/** Default `sizeOf(value, key)` of a chest: the value's estimate plus the key's. */
+export function sizeOf(value: unknown, key: unknown): number {
+  return sizeOfValue(value) + sizeOfKey(key);
+}
+
+/** Estimate for a key: strings and numbers fast, tuples walked. */
+export function sizeOfKey(key: unknown): number {
+  if (typeof key === 'string') return 16 + key.length;
+  if (typeof key !== 'object' || key === null) return 8;
+  return sizeOfValue(key);
+}
+
+/** Exact byte length of a binary value, or -1 when the value is not binary. */
+export function binaryByteLength(value: object): number {
+  if (ArrayBuffer.isView(value)) return value.byteLength;
+  if (value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) return value.byteLength;
+  return -1;
+}
+
+const seen = new Set<object>();
+
+function sizeOfPrimitive(value: unknown): number {
+  switch (typeof value) {
+    case 'string':
+      return 16 + value.length;
+    case 'bigint': {
+      const bits = (value < 0n ? -value : value).toString(16).length * 4;
+      return 16 + 8 * Math.ceil(bits / 64);
+    }
+    default:
+      return 8;
+  }
+}
+
+function sizeOfChild(value: unknown): number {
+  if (typeof value !== 'object' || value === null) {
+    // Small numbers and the like sit in their parent's slot, already counted there.
+    return typeof value === 'string' || typeof value === 'bigint' ? sizeOfPrimitive(value) : 0;
+  }
+  if (seen.has(value)) return 0;
+  seen.add(value);
+  const binary = binaryByteLength(value);
+  if (binary >= 0) return binary + 64;
+  return sizeOfObject(value);
+}
+
+function sizeOfObject(value: object): number {
+  seen.add(value);
+  if (Array.isArray(value)) {
+    let total = 16 + 8 * value.length;
+    for (const element of value as unknown[]) total += sizeOfChild(element);
+    return total;
+  }
+  if (value instanceof Map) {
+    let total = 32 + 24 * value.size;
+    for (const [k, v] of value as Map<unknown, unknown>) total += sizeOfChild(k) + sizeOfChild(v);
+    return total;
+  }
+  if (value instanceof Set) {
+    let total = 32 + 24 * value.size;
+    for (const v of value as Set<unknown>) total += sizeOfChild(v);
+    return total;
+  }
+  if (value instanceof Date) return 32;
+  if (value instanceof RegExp) return 64 + value.source.length;
+  let total = 24;
+  for (const k in value) {
+    if (!Object.hasOwn(value, k)) continue;
+    total += 8 + sizeOfChild((value as Record<string, unknown>)[k]);
+  }
+  return total;
+}

@@ -1,0 +1,142 @@
+import { LruSlots } from './lru.js';
+
+/** What the memory tier knows of an entry beside its value. One byte per slot. */
+export const Flag = {
+  /** The value in memory is newer than what the store holds (or the store holds nothing). */
+  DIRTY: 1,
+  /** The store holds an entry for this key (an older one when DIRTY is also set). */
+  ON_DISK: 2,
+  /** Whether the store holds this key is not known yet; found out only when it matters. */
+  DISK_UNKNOWN: 4,
+  /** The last attempt to serialize this value failed: it stays in memory until it changes. */
+  UNSPILLABLE: 8,
+} as const;
+
+/**
+ * Per-entry bytes the tier adds to `sizeOf` in its accounting: the slot arrays, the index `Map`'s
+ * entry and the key and value references. Counting them keeps a tier of many tiny values within
+ * its budget too.
+ */
+export const ENTRY_OVERHEAD = 64;
+
+/** The most entries a tier holds, below V8's limit of 2^24 entries in one `Map`. */
+export const MAX_ENTRIES = 16_000_000;
+
+/**
+ * The memory tier: values in least-recently-used order under a byte budget and an entry cap, with
+ * what is known of each one's copy in the store. It decides nothing about the store: the chest asks
+ * it which entries to spill and tells it what it wrote.
+ */
+export class MemoryTier<K, V> {
+  private readonly slots = new LruSlots<K, V>();
+  private unknownCount = 0;
+  private memoryOnlyCount = 0;
+
+  constructor(
+    public budget: number,
+    public maxEntries: number,
+  ) {}
+
+  get bytes(): number {
+    return this.slots.bytes;
+  }
+
+  get count(): number {
+    return this.slots.count;
+  }
+
+  /** Entries the store does not hold, as far as is known. */
+  get memoryOnly(): number {
+    return this.memoryOnlyCount;
+  }
+
+  /** Entries whose presence in the store is not known yet. */
+  get unknown(): number {
+    return this.unknownCount;
+  }
+
+  get overBudget(): boolean {
+    return this.slots.bytes > this.budget || this.slots.count > this.maxEntries;
+  }
+
+  find(id: unknown): number {
+    return this.slots.find(id);
+  }
+
+  touch(slot: number): void {
+    this.slots.touch(slot);
+  }
+
+  key(slot: number): K {
+    return this.slots.key(slot);
+  }
+
+  value(slot: number): V {
+    return this.slots.value(slot);
+  }
+
+  flags(slot: number): number {
+    return this.slots.flags(slot);
+  }
+
+  add(id: unknown, key: K, value: V, size: number, flags: number): number {
+    this.tally(flags, 1);
+    return this.slots.add(id, key, value, size + ENTRY_OVERHEAD, flags);
+  }
+
+  /** A new value for a held key: it becomes dirty and the most recent; what the store holds is unchanged. */
+  replace(slot: number, value: V, size: number): void {
+    const old = this.slots.flags(slot);
+    const flags = Flag.DIRTY | (old & (Flag.ON_DISK | Flag.DISK_UNKNOWN));
+    this.slots.replace(slot, value, size + ENTRY_OVERHEAD, flags);
+  }
+
+  setFlags(slot: number, flags: number): void {
+    this.tally(this.slots.flags(slot), -1);
+    this.tally(flags, 1);
+    this.slots.setFlags(slot, flags);
+  }
+
+  remove(slot: number): void {
+    this.tally(this.slots.flags(slot), -1);
+    this.slots.remove(slot);
+  }
+
+  clear(): void {
+    this.slots.clear();
+    this.unknownCount = 0;
+    this.memoryOnlyCount = 0;
+  }
+
+  /**
+   * Entries to spill, least recent first, so that the tier ends a little under its limits: spilling
+   * to a low-water mark lets one store transaction carry many entries instead of one per `set`.
+   * Entries that could not be serialized are passed over.
+   */
+  victims(): number[] {
+    const slack = Math.min(this.budget / 8, 4 * 2 ** 20);
+    const countSlack = Math.min(Math.floor(this.maxEntries / 8), 65_536);
+    let bytes = this.slots.bytes;
+    let count = this.slots.count;
+    const out: number[] = [];
+    for (let slot = this.slots.lru(); slot !== 0; slot = this.slots.newer(slot)) {
+      if (bytes <= this.budget - slack && count <= this.maxEntries - countSlack) break;
+      if ((this.slots.flags(slot) & Flag.UNSPILLABLE) !== 0) continue;
+      out.push(slot);
+      bytes -= this.slots.size(slot);
+      count--;
+    }
+    return out;
+  }
+
+  /** Every slot, least recent first. */
+  all(): number[] {
+    return [...this.slots.slots()];
+  }
+
+  private tally(flags: number, delta: number): void {
+    if ((flags & Flag.ON_DISK) !== 0) return;
+    if ((flags & Flag.DISK_UNKNOWN) !== 0) this.unknownCount += delta;
+    else this.memoryOnlyCount += delta;
+  }
+}

@@ -1,0 +1,137 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { crc32 } from 'node:zlib';
+import { ChestError, ErrorCode, ioError } from '../../errors.js';
+
+/**
+ * Value files: written whole to a temporary name, then renamed into place by the index's write
+ * transaction. Nothing here trusts a single `write` call to write everything.
+ */
+
+/** Writes every byte of `data` to a new file at `file` (which must not exist). */
+export function writeNewFile(file: string, data: Uint8Array, sync: boolean): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'wx', 0o644);
+  } catch (error) {
+    throw ioError(`cannot create ${file}`, error, file);
+  }
+  try {
+    let offset = 0;
+    while (offset < data.byteLength) {
+      offset += fs.writeSync(fd, data, offset, data.byteLength - offset);
+    }
+    if (sync) fs.fsyncSync(fd);
+  } catch (error) {
+    closeQuietly(fd);
+    removeQuietly(file);
+    throw ioError(`cannot write ${file}`, error, file);
+  }
+  fs.closeSync(fd);
+}
+
+/**
+ * Reads a whole value file into a buffer of its own (offset 0, so any typed array can view it) and
+ * checks its length and checksum against the index. `undefined` when the file does not exist.
+ */
+export function readValueFile(file: string, byteLength: number, checksum: number): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw ioError(`cannot open ${file}`, error, file);
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size !== byteLength) {
+      throw new ChestError(ErrorCode.CORRUPT, `${file} holds ${size} bytes, the index says ${byteLength}`, {
+        file,
+      });
+    }
+    const out = Buffer.allocUnsafeSlow(byteLength);
+    let offset = 0;
+    while (offset < byteLength) {
+      const n = fs.readSync(fd, out, offset, byteLength - offset, offset);
+      if (n === 0) throw new ChestError(ErrorCode.CORRUPT, `${file} ended early`, { file });
+      offset += n;
+    }
+    if (crc32(out) !== checksum) {
+      throw new ChestError(ErrorCode.CORRUPT, `${file} fails its checksum`, { file });
+    }
+    return out;
+  } catch (error) {
+    throw ioError(`cannot read ${file}`, error, file);
+  } finally {
+    closeQuietly(fd);
+  }
+}
+
+/** Makes a rename or an unlink in `dir` durable. */
+export function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(`cannot sync ${dir}`, error, dir);
+  } finally {
+    if (fd !== undefined) closeQuietly(fd);
+  }
+}
+
+/** Makes a file's data durable; a file that is gone since needs nothing. */
+export function syncFile(file: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    fs.fsyncSync(fd);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(`cannot sync ${file}`, error, file);
+  } finally {
+    if (fd !== undefined) closeQuietly(fd);
+  }
+}
+
+export function removeQuietly(file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch {
+    // Already gone, or will be found as an orphan by `verify`.
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // Closing a descriptor we own only fails if it is already closed.
+  }
+}
+
+/**
+ * Removes temporary files left by processes that no longer run. Names start with the writer's pid,
+ * so a live writer's files in another process are left alone.
+ */
+export function removeStaleTemporaries(tmpDir: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(tmpDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number.parseInt(name, 10);
+    if (pid === process.pid || (Number.isInteger(pid) && isAlive(pid))) continue;
+    removeQuietly(path.join(tmpDir, name));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
