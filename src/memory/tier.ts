@@ -10,6 +10,11 @@ export const Flag = {
   DISK_UNKNOWN: 4,
   /** The last attempt to serialize this value failed: it stays in memory until it changes. */
   UNSPILLABLE: 8,
+  /**
+   * A tombstone: the key was deleted, and the store's copy is to be deleted with the next spill or
+   * flush. Deletes travel in batches this way instead of costing a store transaction each.
+   */
+  DELETED: 16,
 } as const;
 
 /**
@@ -31,6 +36,7 @@ export class MemoryTier<K, V> {
   private readonly slots = new LruSlots<K, V>();
   private unknownCount = 0;
   private memoryOnlyCount = 0;
+  private buriedCount = 0;
 
   constructor(
     public budget: number,
@@ -45,9 +51,14 @@ export class MemoryTier<K, V> {
     return this.slots.count;
   }
 
-  /** Entries the store does not hold, as far as is known. */
+  /** Live entries the store does not hold, as far as is known. */
   get memoryOnly(): number {
     return this.memoryOnlyCount;
+  }
+
+  /** Tombstones of keys the store still holds. */
+  get buried(): number {
+    return this.buriedCount;
   }
 
   /** Entries whose presence in the store is not known yet. */
@@ -84,11 +95,22 @@ export class MemoryTier<K, V> {
     return this.slots.add(id, key, value, size + ENTRY_OVERHEAD, flags);
   }
 
-  /** A new value for a held key: it becomes dirty and the most recent; what the store holds is unchanged. */
+  /** A new value for a held key (or tombstone): it becomes dirty and the most recent. */
   replace(slot: number, value: V, size: number): void {
     const old = this.slots.flags(slot);
     const flags = Flag.DIRTY | (old & (Flag.ON_DISK | Flag.DISK_UNKNOWN));
+    this.tally(old, -1);
+    this.tally(flags, 1);
     this.slots.replace(slot, value, size + ENTRY_OVERHEAD, flags);
+  }
+
+  /** Turns a held entry into a tombstone of `size` bytes (its key's). */
+  bury(slot: number, size: number): void {
+    const old = this.slots.flags(slot);
+    const flags = Flag.DIRTY | Flag.DELETED | (old & (Flag.ON_DISK | Flag.DISK_UNKNOWN));
+    this.tally(old, -1);
+    this.tally(flags, 1);
+    this.slots.replace(slot, undefined as V, size + ENTRY_OVERHEAD, flags);
   }
 
   setFlags(slot: number, flags: number): void {
@@ -106,6 +128,7 @@ export class MemoryTier<K, V> {
     this.slots.clear();
     this.unknownCount = 0;
     this.memoryOnlyCount = 0;
+    this.buriedCount = 0;
   }
 
   /**
@@ -135,8 +158,9 @@ export class MemoryTier<K, V> {
   }
 
   private tally(flags: number, delta: number): void {
-    if ((flags & Flag.ON_DISK) !== 0) return;
     if ((flags & Flag.DISK_UNKNOWN) !== 0) this.unknownCount += delta;
-    else this.memoryOnlyCount += delta;
+    else if ((flags & Flag.DELETED) !== 0) {
+      if ((flags & Flag.ON_DISK) !== 0) this.buriedCount += delta;
+    } else if ((flags & Flag.ON_DISK) === 0) this.memoryOnlyCount += delta;
   }
 }

@@ -51,6 +51,7 @@ export function parseMemorySize(value: MemorySize): number {
     return Math.floor((memoryLimit() * amount) / 100);
   }
   const scale = unit === '' ? 1 : UNITS[unit];
-  if (scale === undefined) throw new TypeError(`unknown unit ${JSON.stringify(match[2])} in ${JSON.stringify(value)}`);
+  if (scale === undefined)
+    throw new TypeError(`unknown unit ${JSON.stringify(match[2])} in ${JSON.stringify(value)}`);
   return Math.floor(amount * scale);
 }

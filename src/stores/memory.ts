@@ -1,5 +1,13 @@
 import { ChestError, ErrorCode } from '../errors.js';
-import type { ChestMeta, EntryInfo, KeyRange, StoreFeatures, StoredValue, SyncStore, WriteOp } from './types.js';
+import type {
+  ChestMeta,
+  EntryInfo,
+  KeyRange,
+  StoreFeatures,
+  StoredValue,
+  SyncStore,
+  WriteOp,
+} from './types.js';
 
 /**
  * A store that keeps everything in this process's memory: for tests, and for a chest that only

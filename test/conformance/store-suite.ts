@@ -162,7 +162,9 @@ export function storeSuite(label: string, factory: StoreFactory): void {
       store.write(names.map((n): WriteOp => ({ type: 'put', key: key(n), value: value(n) })));
       const all = [...store.keys()].map((k) => Buffer.from(k).toString('latin1'));
       expect(all).toEqual(['\u0000', 'a', 'ab', 'b', 'ba', 'c', '\u00ff']);
-      const some = [...store.keys({ start: key('ab'), end: key('c') })].map((k) => Buffer.from(k).toString('latin1'));
+      const some = [...store.keys({ start: key('ab'), end: key('c') })].map((k) =>
+        Buffer.from(k).toString('latin1'),
+      );
       expect(some).toEqual(['ab', 'b', 'ba']);
       expect([...store.keys({ start: key('b'), limit: 2 })].length).toBe(2);
     });
@@ -228,8 +230,16 @@ export function storeSuite(label: string, factory: StoreFactory): void {
         fc.property(
           fc.array(
             fc.oneof(
-              fc.record({ op: fc.constant('put' as const), k: fc.string({ minLength: 1, maxLength: 3 }), v: fc.string() }),
-              fc.record({ op: fc.constant('big' as const), k: fc.string({ minLength: 1, maxLength: 3 }), n: fc.nat(5) }),
+              fc.record({
+                op: fc.constant('put' as const),
+                k: fc.string({ minLength: 1, maxLength: 3 }),
+                v: fc.string(),
+              }),
+              fc.record({
+                op: fc.constant('big' as const),
+                k: fc.string({ minLength: 1, maxLength: 3 }),
+                n: fc.nat(5),
+              }),
               fc.record({ op: fc.constant('delete' as const), k: fc.string({ minLength: 1, maxLength: 3 }) }),
               fc.record({ op: fc.constant('reopen' as const) }),
             ),

@@ -6,7 +6,11 @@ import { storeSuite } from '../conformance/store-suite.js';
 
 const dirs: string[] = [];
 const make = (dir: string): LmdbStore =>
-  new LmdbStore({ path: dir, inlineThreshold: 64 * 1024, fileName: (k) => `v${Buffer.from(k).toString('hex')}` });
+  new LmdbStore({
+    path: dir,
+    inlineThreshold: 64 * 1024,
+    fileName: (k) => `v${Buffer.from(k).toString('hex')}`,
+  });
 
 storeSuite('LmdbStore', {
   open: () => {

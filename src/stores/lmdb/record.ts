@@ -45,7 +45,13 @@ export function encodeInline(kind: number, codec: number, data: Uint8Array): Buf
   return out;
 }
 
-export function encodeFile(kind: number, codec: number, checksum: number, byteLength: number, file: string): Buffer {
+export function encodeFile(
+  kind: number,
+  codec: number,
+  checksum: number,
+  byteLength: number,
+  file: string,
+): Buffer {
   const name = Buffer.from(file, 'utf8');
   const out = Buffer.allocUnsafe(HEADER + 8 + name.byteLength);
   out[0] = FILE;
@@ -77,9 +83,11 @@ export function decodeRecord(bytes: Uint8Array, where: string): IndexRecord {
   }
   if (buf.byteLength < HEADER + 9) throw corrupt(where, 'file entry is too short');
   const byteLength = buf.readDoubleLE(HEADER);
-  if (!Number.isSafeInteger(byteLength) || byteLength < 0) throw corrupt(where, 'file entry has a bad length');
+  if (!Number.isSafeInteger(byteLength) || byteLength < 0)
+    throw corrupt(where, 'file entry has a bad length');
   const file = buf.toString('utf8', HEADER + 8);
-  if (!isSafeName(file)) throw corrupt(where, `file entry names an unsafe path ${JSON.stringify(file.slice(0, 200))}`);
+  if (!isSafeName(file))
+    throw corrupt(where, `file entry names an unsafe path ${JSON.stringify(file.slice(0, 200))}`);
   return { kind, codec, checksum, file, byteLength };
 }
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { open, type Database, type RootDatabase, type TransactionFlags } from 'lmdb';
+import { open, type Database, type RootDatabase } from 'lmdb';
 import { ChestError, ErrorCode, ioError } from '../../errors.js';
 import type {
   ChestMeta,
@@ -36,9 +36,13 @@ export interface LmdbStoreOptions {
   readonly readOnly?: boolean;
 }
 
-/** The flags lmdb-js takes for a write transaction that may abort and returns once committed. */
-const COMMIT_NO_FLUSH = 0x10003 as TransactionFlags;
-const COMMIT_AND_FLUSH = 3 as TransactionFlags;
+/**
+ * lmdb-js transaction flags: abortable (1) and committed before returning (2), without waiting for
+ * the disk (0x10000), or with it. Its typings declare the enum without exporting its values.
+ */
+const COMMIT_NO_FLUSH = 0x10003;
+const COMMIT_AND_FLUSH = 3;
+type SyncTransaction = <T>(action: () => T, flags: number) => T;
 /** LMDB's limit on key length with lmdb-js's default page size. */
 export const MAX_KEY_BYTES = 1978;
 
@@ -195,7 +199,11 @@ export class LmdbStore implements SyncStore {
         const record = source.readRecord(key);
         if (record === undefined) continue;
         if (record.file === undefined) {
-          placements.push({ key, record: encodeInline(record.kind, record.codec, record.data), file: undefined });
+          placements.push({
+            key,
+            record: encodeInline(record.kind, record.codec, record.data),
+            file: undefined,
+          });
         } else {
           const tmp = this.tempName();
           linkOrCopy(path.join(source.location, record.file), tmp);
@@ -220,19 +228,21 @@ export class LmdbStore implements SyncStore {
     const placed: string[] = [];
     const replaced: string[] = [];
     try {
-      this.entries.transactionSync(() => {
+      this.transact(() => {
         for (const p of placements) {
           const old = this.rawRecord(p.key);
+          // The new name is chosen while the old file is still registered, so the two differ and
+          // a reader of the old entry never finds the new value under the old name.
+          const name = p.file === undefined ? undefined : this.freeName(this.fileName(p.key));
           if (old?.file !== undefined) {
             this.files.removeSync(old.file);
             replaced.push(old.file);
           }
           if (p.record !== undefined) this.entries.putSync(p.key, p.record);
-          else if (p.file === undefined) {
+          else if (p.file === undefined || name === undefined) {
             if (old !== undefined) this.entries.removeSync(p.key);
           } else {
             const { tmp, kind, codec, checksum, byteLength } = p.file;
-            const name = this.freeName(this.fileName(p.key));
             const target = path.join(this.location, name);
             this.ensureDir(path.dirname(target));
             fs.renameSync(tmp, target);
@@ -249,7 +259,9 @@ export class LmdbStore implements SyncStore {
       throw ioError(`cannot write to the index of ${this.location}`, error);
     }
     for (const name of placed) this.noteUnsynced(path.join(this.location, name));
-    this.removeFiles(replaced);
+    // A name given up early in the batch may have been taken again by a later entry of it.
+    const taken = new Set(placed);
+    this.removeFiles(replaced.filter((name) => !taken.has(name)));
   }
 
   delete(key: Uint8Array): boolean {
@@ -260,7 +272,7 @@ export class LmdbStore implements SyncStore {
     let existed = false;
     let file: string | undefined;
     try {
-      this.entries.transactionSync(() => {
+      this.transact(() => {
         const old = this.rawRecord(k);
         if (old === undefined) return;
         existed = true;
@@ -296,7 +308,7 @@ export class LmdbStore implements SyncStore {
     this.writtenSinceFlush = true;
     const names: string[] = [];
     try {
-      this.entries.transactionSync(() => {
+      this.transact(() => {
         for (const name of this.files.getKeys({})) names.push(name);
         this.entries.clearSync();
         this.files.clearSync();
@@ -314,14 +326,16 @@ export class LmdbStore implements SyncStore {
     try {
       return JSON.parse(text) as ChestMeta;
     } catch (error) {
-      throw new ChestError(ErrorCode.CORRUPT, `the manifest of ${this.location} is damaged`, { cause: error });
+      throw new ChestError(ErrorCode.CORRUPT, `the manifest of ${this.location} is damaged`, {
+        cause: error,
+      });
     }
   }
 
   writeMeta(meta: ChestMeta): void {
     this.assertWritable();
     try {
-      this.meta.transactionSync(() => this.meta.putSync('chest', JSON.stringify(meta)), COMMIT_AND_FLUSH);
+      this.transact(() => this.meta.putSync('chest', JSON.stringify(meta)), COMMIT_AND_FLUSH);
     } catch (error) {
       throw ioError(`cannot write the manifest of ${this.location}`, error);
     }
@@ -338,7 +352,7 @@ export class LmdbStore implements SyncStore {
     this.unsyncedDirs.clear();
     try {
       // An empty transaction commits nothing and so syncs nothing: record the flush itself.
-      this.meta.transactionSync(() => this.meta.putSync('flushed', String(Date.now())), COMMIT_AND_FLUSH);
+      this.transact(() => this.meta.putSync('flushed', String(Date.now())), COMMIT_AND_FLUSH);
       this.writtenSinceFlush = false;
     } catch (error) {
       throw ioError(`cannot flush the index of ${this.location}`, error);
@@ -353,6 +367,13 @@ export class LmdbStore implements SyncStore {
       this.closed = true;
       void this.root.close();
     }
+  }
+
+  /** Runs `action` in one write transaction of the index (all its tables). */
+  private transact<T>(action: () => T, flags: number): T {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- widens the flags to a number
+    const transactionSync = this.root.transactionSync.bind(this.root) as SyncTransaction;
+    return transactionSync(action, flags);
   }
 
   /** The entry for a key, decoded; `undefined` when absent. */
@@ -423,8 +444,7 @@ interface Placement {
   readonly key: Buffer;
   readonly record: Buffer | undefined;
   readonly file:
-    | { tmp: string; kind: number; codec: number; checksum: number; byteLength: number }
-    | undefined;
+    { tmp: string; kind: number; codec: number; checksum: number; byteLength: number } | undefined;
 }
 
 function discard(placements: readonly Placement[]): void {

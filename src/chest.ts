@@ -1,0 +1,683 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { inspect } from 'node:util';
+import { ChestError, ErrorCode, isChestError } from './errors.js';
+import { decodeKey, encodeKey, keyIdentity } from './keys/codec.js';
+import { defaultKeyToFilename, safeRelativePath } from './keys/filename.js';
+import type { Key } from './keys/types.js';
+import { Flag, MAX_ENTRIES, MemoryTier } from './memory/tier.js';
+import { sizeOf as defaultSizeOf, sizeOfKey } from './memory/size.js';
+import { defaultAvailableMemory, parseMemorySize, type MemorySize } from './options/memory.js';
+import { resolveSerializer, type SerializerOption } from './serializers/index.js';
+import type { Serializer } from './serializers/types.js';
+import { compressionName, resolveCompression, type CompressionName } from './values/compression.js';
+import { ValueCodec } from './values/codec.js';
+import { INDEX_DIR, LmdbStore } from './stores/lmdb/store.js';
+import type { StoredValue, SyncStore, WriteOp } from './stores/types.js';
+import { forgetTemporary, makeTemporaryDir, trackOpen, untrackOpen } from './lifecycle.js';
+
+/** On-disk format version written by this library. */
+export const FORMAT_VERSION = 1;
+
+/** Default for `inlineThreshold`: see docs/ARCHITECTURE.md for the measurement behind it. */
+export const DEFAULT_INLINE_THRESHOLD = 64 * 1024;
+
+export interface ChestOptions<K extends Key, V> {
+  /**
+   * The chest's directory, created if missing. Without it the chest lives in a new private temporary
+   * directory that is removed by `close()`, by `using`, and at process exit.
+   */
+  path?: string;
+  /**
+   * Bytes of values the memory tier may hold (chest's `available_memory`): a number, or a string such
+   * as `'512 MB'`, `'2GiB'` or `'25%'` (of the memory the process may use). Default: 25% of that
+   * memory, at most 1 GB. Each entry also counts a fixed 64 bytes of bookkeeping.
+   */
+  availableMemory?: MemorySize;
+  /**
+   * How values other than binary ones are turned into bytes: `'structured'` (default: everything
+   * `structuredClone` copies), `'json'`, `'msgpack'`, or a `Serializer`. Recorded in the chest;
+   * reopening it with another serializer is refused.
+   */
+  serializer?: SerializerOption<V>;
+  /** Your own serialization, as in chest: `dump: JSON.stringify, load: JSON.parse`. Needs `load`. */
+  dump?: (value: V) => Uint8Array | string;
+  /** The inverse of `dump`: receives a string when `dump` returned one, else the bytes. */
+  load?: ((text: string) => V) | ((bytes: Uint8Array) => V);
+  /** Compresses each value on disk, whatever the serializer. Default `'none'`. */
+  compress?: CompressionName;
+  /**
+   * Relative file name for a key's value file. Default: a simple lowercase identifier keeps its name
+   * (`'x'` -> `x`), a tuple becomes nested folders (`['one', 'two']` -> `_one/two`), anything else a
+   * hash. A name that would leave the chest's directory is refused.
+   */
+  keyToFilename?: (key: K) => string;
+  /**
+   * Bytes a value counts against `availableMemory` (chest's `nbytes`). Default: exact for binary values
+   * (typed arrays, `Buffer`, `DataView`, `ArrayBuffer`), an estimate for the rest (see `sizeOf`).
+   */
+  sizeOf?: (value: V, key: K) => number;
+  /** Called when a `get` does not find the key in memory, before looking in the store. */
+  onMiss?: (key: K) => void;
+  /** Called for each key that leaves memory for the store. */
+  onOverflow?: (key: K) => void;
+  /**
+   * Serialized values of at most this many bytes live inside the index instead of a file each, so
+   * many small pairs do not cost a file each. `0` gives every value its own file. Default 64 KiB.
+   */
+  inlineThreshold?: number;
+  /** The most entries the memory tier holds, whatever their size. Default and maximum 16,000,000. */
+  maxEntries?: number;
+  /** A store to use instead of the default LMDB store at `path`. */
+  store?: SyncStore;
+}
+
+/** Counters since the chest was opened. */
+export interface ChestStats {
+  /** `get`s answered from memory. */
+  readonly hits: number;
+  /** `get`s that had to look in the store. */
+  readonly misses: number;
+  /** Entries moved out of memory into the store. */
+  readonly spills: number;
+  /** Values read from the store. */
+  readonly loads: number;
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+}
+
+type Counters = { -readonly [P in keyof ChestStats]: ChestStats[P] };
+
+/** A store's write batches are kept to about this many bytes, to bound memory during a flush. */
+const BATCH_BYTES = 64 * 2 ** 20;
+
+/**
+ * A `Map` that keeps at most `availableMemory` bytes of values in memory and the rest on disk.
+ *
+ * ```ts
+ * using chest = new Chest<string, number[]>({ availableMemory: '64 MB' });
+ * chest.set('x', [1, 2, 3]);
+ * chest.get('x'); // [1, 2, 3]
+ * ```
+ *
+ * Keys are compared by value: strings, numbers, bigints, booleans, `null`, `undefined`, `Date`s and
+ * arrays (tuples) of these. Values may be anything the serializer handles; binary values are stored
+ * as their raw bytes. The least recently used values spill to disk when memory is full and come back
+ * on the next `get`. `flush()` makes everything durable; a chest with a `path` reopens with its data.
+ */
+export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
+  private tier: MemoryTier<K, V>;
+  private store: SyncStore;
+  private readonly codec: ValueCodec;
+  private readonly sizeOfValue: (value: V, key: K) => number;
+  private readonly naming: (key: K) => string;
+  private readonly onMiss: ((key: K) => void) | undefined;
+  private readonly onOverflow: ((key: K) => void) | undefined;
+  private readonly inlineThreshold: number;
+  private readonly counters: Counters = {
+    hits: 0,
+    misses: 0,
+    spills: 0,
+    loads: 0,
+    bytesRead: 0,
+    bytesWritten: 0,
+  };
+  private dir: string;
+  private temporary: boolean;
+  private closed = false;
+
+  constructor(options: ChestOptions<K, V> = {}) {
+    super();
+    const budget = parseMemorySize(options.availableMemory ?? defaultAvailableMemory());
+    const maxEntries = options.maxEntries ?? MAX_ENTRIES;
+    if (!Number.isInteger(maxEntries) || maxEntries < 0 || maxEntries > MAX_ENTRIES) {
+      throw new RangeError(`maxEntries must be an integer from 0 to ${MAX_ENTRIES}, got ${maxEntries}`);
+    }
+    this.inlineThreshold = options.inlineThreshold ?? DEFAULT_INLINE_THRESHOLD;
+    if (!Number.isSafeInteger(this.inlineThreshold) || this.inlineThreshold < 0) {
+      throw new RangeError(
+        `inlineThreshold must be a whole number of bytes >= 0, got ${this.inlineThreshold}`,
+      );
+    }
+    const custom = options.keyToFilename;
+    this.naming = custom === undefined ? defaultKeyToFilename : (key: K) => safeRelativePath(custom(key));
+    this.sizeOfValue = options.sizeOf ?? defaultSizeOf;
+    this.onMiss = options.onMiss;
+    this.onOverflow = options.onOverflow;
+    this.tier = new MemoryTier<K, V>(budget, maxEntries);
+
+    this.temporary = options.path === undefined && options.store === undefined;
+    this.dir = options.store?.location ?? path.resolve(options.path ?? makeTemporaryDir());
+    this.store = options.store ?? this.openStore(this.dir);
+    try {
+      const serializer = this.checkMeta(options);
+      this.codec = new ValueCodec(serializer, resolveCompression(options.compress));
+      if (this.store.readMeta() === undefined) {
+        this.store.writeMeta({
+          format: FORMAT_VERSION,
+          serializer: serializer.name,
+          compression: compressionName(this.codec.codec),
+        });
+      }
+    } catch (error) {
+      this.store.close();
+      if (this.temporary) fs.rmSync(this.dir, { recursive: true, force: true });
+      throw error;
+    }
+    trackOpen(this);
+  }
+
+  /** The chest's directory (or its store's location). */
+  get path(): string {
+    return this.dir;
+  }
+
+  /** Bytes accounted in the memory tier: each value's `sizeOf` plus 64 bytes of bookkeeping. */
+  get memoryUsage(): number {
+    return this.tier.bytes;
+  }
+
+  /** The memory budget in bytes. Setting it (a number or a string such as `'1 GB'`) spills at once when lowered. */
+  get availableMemory(): number {
+    return this.tier.budget;
+  }
+
+  set availableMemory(value: MemorySize) {
+    this.tier.budget = parseMemorySize(value);
+    this.assertOpen();
+    this.shrink();
+  }
+
+  get stats(): ChestStats {
+    return { ...this.counters };
+  }
+
+  override get [Symbol.toStringTag](): string {
+    return 'Chest';
+  }
+
+  override toString(): string {
+    return `Chest(${this.dir})`;
+  }
+
+  override get(key: K): V | undefined {
+    this.assertOpen();
+    const slot = this.tier.find(keyIdentity(key));
+    if (slot !== 0) {
+      this.tier.touch(slot);
+      this.counters.hits++;
+      // A tombstone's value is undefined, which is what a deleted key gives.
+      return this.tier.value(slot);
+    }
+    this.counters.misses++;
+    this.onMiss?.(key);
+    return this.load(key, true);
+  }
+
+  override has(key: K): boolean {
+    this.assertOpen();
+    const slot = this.tier.find(keyIdentity(key));
+    if (slot !== 0) return (this.tier.flags(slot) & Flag.DELETED) === 0;
+    return this.store.has(encodeKey(key));
+  }
+
+  override set(key: K, value: V): this {
+    this.assertOpen();
+    const id = keyIdentity(key);
+    const size = this.sizeOfValue(value, key);
+    const slot = this.tier.find(id);
+    if (size > this.tier.budget && this.writeThrough(key, value, slot)) return this;
+    if (slot !== 0) this.tier.replace(slot, value, size);
+    else this.tier.add(id, key, value, size, Flag.DIRTY | Flag.DISK_UNKNOWN);
+    if (this.tier.overBudget) this.shrink();
+    return this;
+  }
+
+  /**
+   * Deletes a key. A key the store holds leaves a tombstone in memory, and the store's copy goes with
+   * the next spill or flush, in one transaction with others.
+   */
+  override delete(key: K): boolean {
+    this.assertOpen();
+    const id = keyIdentity(key);
+    const slot = this.tier.find(id);
+    if (slot !== 0) {
+      const flags = this.tier.flags(slot);
+      if ((flags & Flag.DELETED) !== 0) return false;
+      if ((flags & (Flag.ON_DISK | Flag.DISK_UNKNOWN)) === 0) this.tier.remove(slot);
+      else this.tier.bury(slot, sizeOfKey(key));
+      return true;
+    }
+    if (!this.store.has(encodeKey(key))) return false;
+    this.tier.add(id, key, undefined as V, sizeOfKey(key), Flag.DIRTY | Flag.DELETED | Flag.ON_DISK);
+    if (this.tier.overBudget) this.shrink();
+    return true;
+  }
+
+  override clear(): void {
+    this.assertOpen();
+    this.tier.clear();
+    this.store.clear();
+  }
+
+  /** Number of entries, in memory and on disk. Exact, without a scan. */
+  override get size(): number {
+    this.assertOpen();
+    this.resolveUnknown();
+    return this.store.count() + this.tier.memoryOnly - this.tier.buried;
+  }
+
+  /**
+   * Every key once: first those held only in memory, then those in the store. Keys set during the
+   * iteration may or may not be seen; keys deleted during it may still be yielded by `keys()`, never
+   * by `entries()`, `values()` or `forEach`.
+   */
+  override *keys(): MapIterator<K> {
+    this.assertOpen();
+    this.resolveUnknown();
+    const memoryOnly = new Set<unknown>();
+    const pending: K[] = [];
+    for (const slot of this.tier.all()) {
+      if ((this.tier.flags(slot) & (Flag.ON_DISK | Flag.DELETED)) === 0) {
+        const key = this.tier.key(slot);
+        memoryOnly.add(keyIdentity(key));
+        pending.push(key);
+      }
+    }
+    yield* pending;
+    for (const encoded of this.store.keys()) {
+      const key = decodeKey(encoded) as K;
+      const id = keyIdentity(key);
+      if (memoryOnly.has(id)) continue;
+      const slot = this.tier.find(id);
+      if (slot === 0 || (this.tier.flags(slot) & Flag.DELETED) === 0) yield key;
+    }
+  }
+
+  override *entries(): MapIterator<[K, V]> {
+    for (const key of this.keys()) {
+      const slot = this.tier.find(keyIdentity(key));
+      if (slot !== 0) {
+        if ((this.tier.flags(slot) & Flag.DELETED) === 0) yield [key, this.tier.value(slot)];
+        continue;
+      }
+      const stored = this.store.get(encodeKey(key));
+      if (stored !== undefined) yield [key, this.decode(key, stored, true)];
+    }
+  }
+
+  override *values(): MapIterator<V> {
+    for (const [, value] of this.entries()) yield value;
+  }
+
+  override [Symbol.iterator](): MapIterator<[K, V]> {
+    return this.entries();
+  }
+
+  override forEach(callback: (value: V, key: K, map: Map<K, V>) => void, thisArg?: unknown): void {
+    for (const [key, value] of this.entries()) callback.call(thisArg, value, key, this);
+  }
+
+  /** True when the key's value is held in memory (chest's `key in c.inmem`). */
+  inMemory(key: K): boolean {
+    this.assertOpen();
+    const slot = this.tier.find(keyIdentity(key));
+    return slot !== 0 && (this.tier.flags(slot) & Flag.DELETED) === 0;
+  }
+
+  /**
+   * Full path of the file that holds (or would hold) the key's value. Values below
+   * `inlineThreshold` live in the index and have no file of their own.
+   */
+  keyToFilename(key: K): string {
+    this.assertOpen();
+    return this.store.info(encodeKey(key))?.file ?? path.join(this.dir, this.naming(key));
+  }
+
+  /**
+   * Writes every value that is not on disk yet, then makes the store durable. Values stay in memory.
+   * Values that cannot be serialized stay in memory and are named by the `CHEST_UNSERIALIZABLE`
+   * error thrown after everything else is written.
+   */
+  flush(): void {
+    this.assertOpen();
+    const failed = this.writeDirty(this.tier.all(), false);
+    this.store.flush();
+    if (failed.length > 0) throw unserializable(failed);
+  }
+
+  /**
+   * Moves values out of memory into the store: the given keys, or all of them (chest's
+   * `move_to_disk`). Values that cannot be serialized stay in memory, as with `flush()`.
+   */
+  spill(keys?: Iterable<K>): void {
+    this.assertOpen();
+    const slots: number[] = [];
+    if (keys === undefined) slots.push(...this.tier.all());
+    else {
+      for (const key of keys) {
+        const slot = this.tier.find(keyIdentity(key));
+        if (slot !== 0) slots.push(slot);
+      }
+    }
+    const failed = this.writeDirty(slots, true);
+    if (failed.length > 0) throw unserializable(failed);
+  }
+
+  /** Loads keys into memory ahead of use (chest's `prefetch`); the last one ends most recent. */
+  prefetch(keys: Iterable<K>): void {
+    this.assertOpen();
+    for (const key of keys) {
+      const slot = this.tier.find(keyIdentity(key));
+      if (slot === 0) this.load(key, true);
+      else if ((this.tier.flags(slot) & Flag.DELETED) === 0) this.tier.touch(slot);
+    }
+  }
+
+  /**
+   * Copies every entry of `other` into this chest (chest's `update`). From another chest on the
+   * default store with the same serializer, value files are hard-linked instead of copied where the
+   * file system allows. With `overwrite: false`, keys this chest has already keep their values.
+   */
+  update(other: Iterable<readonly [K, V]> | Map<K, V>, options: { overwrite?: boolean } = {}): this {
+    this.assertOpen();
+    const overwrite = options.overwrite ?? true;
+    if (other instanceof Chest && this.linkFrom(other as Chest<K, V>, overwrite)) return this;
+    for (const [key, value] of other) {
+      if (overwrite || !this.has(key)) this.set(key, value);
+    }
+    return this;
+  }
+
+  /**
+   * Flushes and moves the chest to `newPath` (which must not exist), reopening it there. A temporary
+   * chest that is moved becomes a permanent one.
+   */
+  move(newPath: string): void {
+    this.assertOpen();
+    if (!(this.store instanceof LmdbStore))
+      throw new TypeError('only a chest on its default store can be moved');
+    const target = path.resolve(newPath);
+    if (fs.existsSync(target)) throw new TypeError(`cannot move ${this.dir}: ${target} already exists`);
+    this.flush();
+    this.store.close();
+    try {
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.renameSync(this.dir, target);
+    } catch (error) {
+      this.store = this.openStore(this.dir);
+      throw error;
+    }
+    if (this.temporary) forgetTemporary(this.dir);
+    this.temporary = false;
+    this.dir = target;
+    this.store = this.openStore(target);
+  }
+
+  /**
+   * Writes what is in memory, makes it durable and releases the store. A temporary chest is removed
+   * instead. Idempotent. Throws, after closing, if some values could not be serialized.
+   */
+  close(): void {
+    if (this.closed) return;
+    let failure: Error | undefined;
+    if (!this.temporary) {
+      try {
+        this.flush();
+      } catch (error) {
+        failure = error instanceof Error ? error : new Error(String(error));
+      }
+    }
+    this.release();
+    if (failure !== undefined) throw failure;
+  }
+
+  /** Deletes the chest and its directory from disk and closes it (chest's `drop`). */
+  drop(): void {
+    if (this.closed) return;
+    this.release();
+    if (this.store instanceof LmdbStore) fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  [inspect.custom](): string {
+    if (this.closed) return `Chest(${this.dir}) <closed>`;
+    return `Chest(${this.dir}) { size: ${this.size}, inMemory: ${this.tier.count}, memoryUsage: ${this.memoryUsage} }`;
+  }
+
+  /** True once closed or dropped. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private openStore(dir: string): LmdbStore {
+    if (fs.existsSync(dir)) {
+      if (!fs.statSync(dir).isDirectory()) {
+        throw new ChestError(ErrorCode.NOT_A_CHEST, `${dir} is not a directory`);
+      }
+      const names = fs.readdirSync(dir);
+      if (names.length > 0 && !names.includes(INDEX_DIR)) {
+        throw new ChestError(
+          ErrorCode.NOT_A_CHEST,
+          `${dir} is not empty and holds no chest (no ${INDEX_DIR} folder)`,
+        );
+      }
+    }
+    return new LmdbStore({
+      path: dir,
+      inlineThreshold: this.inlineThreshold,
+      fileName: (key) => this.naming(decodeKey(key) as K),
+    });
+  }
+
+  /** Checks the store's record of its format and serializer against the options; returns the serializer to use. */
+  private checkMeta(options: ChestOptions<K, V>): Serializer<V> {
+    const meta = this.store.readMeta();
+    const explicit =
+      options.serializer !== undefined || options.dump !== undefined || options.load !== undefined;
+    if (meta === undefined) return resolveSerializer<V>(options.serializer, options.dump, options.load);
+    if (meta.format > FORMAT_VERSION) {
+      throw new ChestError(
+        ErrorCode.FORMAT_VERSION,
+        `${this.dir} was written in format ${meta.format}; this version reads format ${FORMAT_VERSION} and older`,
+      );
+    }
+    if (!explicit) {
+      try {
+        return resolveSerializer<V>(meta.serializer as SerializerOption<V>);
+      } catch {
+        throw new ChestError(
+          ErrorCode.SERIALIZER_MISMATCH,
+          `${this.dir} was written with the serializer ${meta.serializer}; pass the same serializer to open it`,
+        );
+      }
+    }
+    const serializer = resolveSerializer<V>(options.serializer, options.dump, options.load);
+    if (serializer.name !== meta.serializer) {
+      throw new ChestError(
+        ErrorCode.SERIALIZER_MISMATCH,
+        `${this.dir} was written with the serializer ${meta.serializer}, not ${serializer.name}`,
+      );
+    }
+    return serializer;
+  }
+
+  /** Reads a key from the store and keeps it in memory when `cache` and it fits. */
+  private load(key: K, cache: boolean): V | undefined {
+    const encoded = encodeKey(key);
+    const stored = this.store.get(encoded);
+    if (stored === undefined) return undefined;
+    return this.decode(key, stored, cache);
+  }
+
+  private decode(key: K, stored: StoredValue, cache: boolean): V {
+    let value: V;
+    try {
+      value = this.codec.decode(stored) as V;
+    } catch (error) {
+      if (isChestError(error))
+        throw new ChestError(error.code, `${error.message} (key ${describeKey(key)})`, {
+          cause: error,
+          keys: [key],
+        });
+      throw error;
+    }
+    this.counters.loads++;
+    this.counters.bytesRead += stored.data.byteLength;
+    if (!cache) return value;
+    const size = this.sizeOfValue(value, key);
+    if (size <= this.tier.budget) {
+      this.tier.add(keyIdentity(key), key, value, size, Flag.ON_DISK);
+      if (this.tier.overBudget) this.shrink();
+    }
+    return value;
+  }
+
+  /** A value too large for the whole budget goes straight to the store. False if it cannot be serialized. */
+  private writeThrough(key: K, value: V, slot: number): boolean {
+    let stored: StoredValue;
+    try {
+      stored = this.codec.encode(value);
+    } catch (error) {
+      if (isChestError(error, ErrorCode.UNSERIALIZABLE)) return false;
+      throw error;
+    }
+    this.store.write([{ type: 'put', key: encodeKey(key), value: stored }]);
+    this.counters.bytesWritten += stored.data.byteLength;
+    this.counters.spills++;
+    if (slot !== 0) this.tier.remove(slot);
+    this.onOverflow?.(key);
+    return true;
+  }
+
+  /** Spills least recently used entries until the tier is under its limits. */
+  private shrink(): void {
+    if (!this.tier.overBudget) return;
+    this.writeDirty(this.tier.victims(), true);
+  }
+
+  /**
+   * Writes the dirty entries among `slots` to the store in batches, then marks them clean, or
+   * removes them from memory when `evict`. Returns the keys that could not be serialized; those stay
+   * in memory. If the store fails, nothing of the failed batch leaves memory.
+   */
+  private writeDirty(slots: readonly number[], evict: boolean): K[] {
+    const failed: K[] = [];
+    let batch: WriteOp[] = [];
+    let batchSlots: number[] = [];
+    let batchBytes = 0;
+    const commit = (): void => {
+      if (batch.length > 0) this.store.write(batch);
+      for (const slot of batchSlots) this.settle(slot, evict);
+      batch = [];
+      batchSlots = [];
+      batchBytes = 0;
+    };
+    for (const slot of slots) {
+      const flags = this.tier.flags(slot);
+      if ((flags & Flag.DELETED) !== 0) {
+        batch.push({ type: 'delete', key: encodeKey(this.tier.key(slot)) });
+      } else if ((flags & Flag.DIRTY) !== 0) {
+        const key = this.tier.key(slot);
+        let stored: StoredValue;
+        try {
+          stored = this.codec.encode(this.tier.value(slot));
+        } catch (error) {
+          if (!isChestError(error, ErrorCode.UNSERIALIZABLE)) throw error;
+          this.tier.setFlags(slot, flags | Flag.UNSPILLABLE);
+          failed.push(key);
+          continue;
+        }
+        batch.push({ type: 'put', key: encodeKey(key), value: stored });
+        batchBytes += stored.data.byteLength;
+        this.counters.bytesWritten += stored.data.byteLength;
+      }
+      batchSlots.push(slot);
+      if (batchBytes >= BATCH_BYTES) commit();
+    }
+    commit();
+    return failed;
+  }
+
+  private settle(slot: number, evict: boolean): void {
+    const deleted = (this.tier.flags(slot) & Flag.DELETED) !== 0;
+    if (!evict && !deleted) {
+      this.tier.setFlags(slot, Flag.ON_DISK);
+      return;
+    }
+    const key = this.tier.key(slot);
+    this.tier.remove(slot);
+    if (deleted) return;
+    this.counters.spills++;
+    this.onOverflow?.(key);
+  }
+
+  /** Finds out, for entries added since the store was last consulted, whether the store has them. */
+  private resolveUnknown(): void {
+    if (this.tier.unknown === 0) return;
+    for (const slot of this.tier.all()) {
+      const flags = this.tier.flags(slot);
+      if ((flags & Flag.DISK_UNKNOWN) === 0) continue;
+      const onDisk = this.store.has(encodeKey(this.tier.key(slot)));
+      if (!onDisk && (flags & Flag.DELETED) !== 0) this.tier.remove(slot);
+      else this.tier.setFlags(slot, (flags & ~Flag.DISK_UNKNOWN) | (onDisk ? Flag.ON_DISK : 0));
+    }
+  }
+
+  /** Imports from another chest on the default store by linking files; false when that cannot be done. */
+  private linkFrom(other: Chest<K, V>, overwrite: boolean): boolean {
+    if (!(this.store instanceof LmdbStore) || !(other.store instanceof LmdbStore) || other === this)
+      return false;
+    if (other.codec.serializer.name !== this.codec.serializer.name) return false;
+    other.flush();
+    const keys: Uint8Array[] = [];
+    for (const encoded of other.store.keys()) {
+      const key = decodeKey(encoded) as K;
+      if (!overwrite && this.has(key)) continue;
+      const slot = this.tier.find(keyIdentity(key));
+      if (slot !== 0) this.tier.remove(slot);
+      keys.push(encoded);
+    }
+    this.store.importFrom(other.store, keys);
+    return true;
+  }
+
+  private release(): void {
+    this.closed = true;
+    untrackOpen(this);
+    this.tier.clear();
+    try {
+      this.store.close();
+    } finally {
+      if (this.temporary) {
+        fs.rmSync(this.dir, { recursive: true, force: true });
+        forgetTemporary(this.dir);
+      }
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ChestError(ErrorCode.CLOSED, `${this.toString()} is closed`);
+  }
+}
+
+function unserializable(keys: readonly unknown[]): ChestError {
+  const shown = keys.slice(0, 10).map(describeKey).join(', ');
+  const more = keys.length > 10 ? ` and ${keys.length - 10} more` : '';
+  return new ChestError(
+    ErrorCode.UNSERIALIZABLE,
+    `could not serialize the values of ${shown}${more}; they stay in memory`,
+    { keys },
+  );
+}
+
+function describeKey(key: unknown): string {
+  try {
+    return inspect(key, { depth: 3, breakLength: Infinity });
+  } catch {
+    return String(key);
+  }
+}
