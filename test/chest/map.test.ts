@@ -262,6 +262,17 @@ describe('Chest as a Map', () => {
     expect(misses).toEqual(['a', 'zzz']);
   });
 
+  it('Chest caps the entries held in memory, whatever their size', () => {
+    using c = new Chest<number, number>({ maxEntries: 100 });
+    for (let i = 0; i < 1000; i++) c.set(i, i);
+    let held = 0;
+    for (let i = 0; i < 1000; i++) if (c.inMemory(i)) held++;
+    expect(held).toBeLessThanOrEqual(100);
+    expect(c.size).toBe(1000);
+    expect(c.get(7)).toBe(7);
+    expect(() => new Chest({ maxEntries: 2 ** 24 })).toThrow(RangeError);
+  });
+
   it('Chest accounts memory with its own sizeOf', () => {
     using c = new Chest<string, string>({ sizeOf: (v) => v.length * 100, availableMemory: 1000 });
     c.set('a', 'x');
