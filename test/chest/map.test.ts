@@ -311,6 +311,21 @@ describe('Chest as a Map', () => {
     again.drop();
   });
 
+  it('Chest instances on one path share its index: each sees what the other flushed', () => {
+    const p = freshPath();
+    const a = new Chest<string, number>({ path: p });
+    const b = new Chest<string, number>({ path: path.join(p, '..', path.basename(p)) });
+    a.set('x', 1);
+    a.flush();
+    expect(b.get('x')).toBe(1);
+    a.close();
+    b.set('y', 2);
+    b.flush();
+    expect(b.get('x')).toBe(1);
+    expect(b.size).toBe(2);
+    b.close();
+  });
+
   it('Chest releases its file descriptors when closed', () => {
     const before = openFds();
     for (let i = 0; i < 20; i++) {

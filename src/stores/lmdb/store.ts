@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import type { Database, RootDatabase } from 'lmdb';
+import { closeIndex, openIndex } from './env.js';
 import { ChestError, ErrorCode, ioError } from '../../errors.js';
 import type {
   ChestMeta,
@@ -69,7 +70,6 @@ export class LmdbStore implements SyncStore {
 
   private readonly root: RootDatabase;
   private readonly entries: Database<Buffer, Buffer>;
-  /** Value file name -> encoded key of the entry that owns it. */
   private readonly files: Database<Buffer, string>;
   private readonly meta: Database<string, string>;
   private readonly tmpDir: string;
@@ -93,20 +93,11 @@ export class LmdbStore implements SyncStore {
     this.tmpDir = path.join(indexDir, 'tmp');
     try {
       if (!this.readOnly) fs.mkdirSync(this.tmpDir, { recursive: true, mode: 0o755 });
-      this.root = open({
-        path: indexDir,
-        maxDbs: 4,
-        readOnly: this.readOnly,
-        // The index holds keys and small values; it grows on demand up to the file system's limits.
-        mapSize: 2 ** 40,
-      });
-      this.entries = this.root.openDB<Buffer, Buffer>({
-        name: 'entries',
-        keyEncoding: 'binary',
-        encoding: 'binary',
-      });
-      this.files = this.root.openDB<Buffer, string>({ name: 'files', encoding: 'binary' });
-      this.meta = this.root.openDB<string, string>({ name: 'meta', encoding: 'string' });
+      const tables = openIndex(indexDir, this.readOnly);
+      this.root = tables.root;
+      this.entries = tables.entries;
+      this.files = tables.files;
+      this.meta = tables.meta;
     } catch (error) {
       throw ioError(`cannot open the index of ${this.location}`, error, indexDir);
     }
@@ -365,7 +356,7 @@ export class LmdbStore implements SyncStore {
       this.flush();
     } finally {
       this.closed = true;
-      void this.root.close();
+      closeIndex(this.root);
     }
   }
 
