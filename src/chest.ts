@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { inspect } from 'node:util';
+import { crc32 } from 'node:zlib';
 import { ChestError, ErrorCode, isChestError } from './errors.js';
 import { decodeKey, encodeKey, keyIdentity } from './keys/codec.js';
 import { defaultKeyToFilename, safeRelativePath } from './keys/filename.js';
@@ -70,6 +71,13 @@ export interface ChestOptions<K extends Key, V> {
   maxEntries?: number;
   /** A store to use instead of the default LMDB store at `path`. */
   store?: SyncStore;
+  /**
+   * Your promise that values are never changed in place once given to or read from the chest. By
+   * default a value read from disk and then changed (an array pushed to, a field set) is written
+   * back when it is spilled or flushed, which costs a serialization and a checksum of every clean
+   * value that leaves memory or is flushed; `immutable: true` skips that work. Default `false`.
+   */
+  immutable?: boolean;
 }
 
 /** Counters since the chest was opened. */
@@ -114,6 +122,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   private readonly onMiss: ((key: K) => void) | undefined;
   private readonly onOverflow: ((key: K) => void) | undefined;
   private readonly inlineThreshold: number;
+  private readonly immutable: boolean;
   private readonly counters: Counters = {
     hits: 0,
     misses: 0,
@@ -144,6 +153,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     this.sizeOfValue = options.sizeOf ?? defaultSizeOf;
     this.onMiss = options.onMiss;
     this.onOverflow = options.onOverflow;
+    this.immutable = options.immutable ?? false;
     this.tier = new MemoryTier<K, V>(budget, maxEntries);
 
     this.temporary = options.path === undefined && options.store === undefined;
@@ -530,7 +540,8 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     if (!cache) return value;
     const size = this.sizeOfValue(value, key);
     if (size <= this.tier.budget) {
-      this.tier.add(keyIdentity(key), key, value, size, Flag.ON_DISK);
+      const slot = this.tier.add(keyIdentity(key), key, value, size, Flag.ON_DISK);
+      if (!this.immutable) this.tier.setChecksum(slot, crc32(stored.data));
       if (this.tier.overBudget) this.shrink();
     }
     return value;
@@ -560,27 +571,33 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   }
 
   /**
-   * Writes the dirty entries among `slots` to the store in batches, then marks them clean, or
-   * removes them from memory when `evict`. Returns the keys that could not be serialized; those stay
-   * in memory. If the store fails, nothing of the failed batch leaves memory.
+   * Writes the entries among `slots` that the store does not hold as they are (dirty ones, and clean
+   * ones changed in place since they were read) in batches, then marks them clean, or removes them
+   * from memory when `evict`. Returns the keys that could not be serialized; those stay in memory.
+   * If the store fails, nothing of the failed batch leaves memory.
    */
   private writeDirty(slots: readonly number[], evict: boolean): K[] {
     const failed: K[] = [];
     let batch: WriteOp[] = [];
     let batchSlots: number[] = [];
+    let batchSums: number[] = [];
     let batchBytes = 0;
     const commit = (): void => {
       if (batch.length > 0) this.store.write(batch);
-      for (const slot of batchSlots) this.settle(slot, evict);
+      batchSlots.forEach((slot, i) => {
+        this.settle(slot, evict, batchSums[i]!);
+      });
       batch = [];
       batchSlots = [];
+      batchSums = [];
       batchBytes = 0;
     };
     for (const slot of slots) {
       const flags = this.tier.flags(slot);
+      let sum = this.tier.checksum(slot);
       if ((flags & Flag.DELETED) !== 0) {
         batch.push({ type: 'delete', key: encodeKey(this.tier.key(slot)) });
-      } else if ((flags & Flag.DIRTY) !== 0) {
+      } else if ((flags & Flag.DIRTY) !== 0 || !this.immutable) {
         const key = this.tier.key(slot);
         let stored: StoredValue;
         try {
@@ -591,21 +608,28 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
           failed.push(key);
           continue;
         }
-        batch.push({ type: 'put', key: encodeKey(key), value: stored });
-        batchBytes += stored.data.byteLength;
-        this.counters.bytesWritten += stored.data.byteLength;
+        const clean = (flags & Flag.DIRTY) === 0;
+        if (!this.immutable) sum = crc32(stored.data);
+        // A clean value whose bytes still match the store's copy was not changed in place.
+        if (!clean || sum !== this.tier.checksum(slot)) {
+          batch.push({ type: 'put', key: encodeKey(key), value: stored });
+          batchBytes += stored.data.byteLength;
+          this.counters.bytesWritten += stored.data.byteLength;
+        }
       }
       batchSlots.push(slot);
+      batchSums.push(sum);
       if (batchBytes >= BATCH_BYTES) commit();
     }
     commit();
     return failed;
   }
 
-  private settle(slot: number, evict: boolean): void {
+  private settle(slot: number, evict: boolean, checksum: number): void {
     const deleted = (this.tier.flags(slot) & Flag.DELETED) !== 0;
     if (!evict && !deleted) {
       this.tier.setFlags(slot, Flag.ON_DISK);
+      this.tier.setChecksum(slot, checksum);
       return;
     }
     const key = this.tier.key(slot);

@@ -19,6 +19,7 @@ export class LruSlots<K, V> {
   private prev = new Uint32Array(16);
   private next = new Uint32Array(16);
   private flagBits = new Uint8Array(16);
+  private sums = new Uint32Array(16);
   private freeSlots: number[] = [];
   private used = 1;
   private totalBytes = 0;
@@ -89,6 +90,7 @@ export class LruSlots<K, V> {
     this.prev = new Uint32Array(16);
     this.next = new Uint32Array(16);
     this.flagBits = new Uint8Array(16);
+    this.sums = new Uint32Array(16);
     this.freeSlots = [];
     this.used = 1;
     this.totalBytes = 0;
@@ -112,6 +114,15 @@ export class LruSlots<K, V> {
 
   setFlags(slot: number, flags: number): void {
     this.flagBits[slot] = flags;
+  }
+
+  /** A 32-bit number kept beside the entry for its owner (the chest keeps the stored copy's checksum). */
+  checksum(slot: number): number {
+    return this.sums[slot]!;
+  }
+
+  setChecksum(slot: number, sum: number): void {
+    this.sums[slot] = sum;
   }
 
   /** The least recent slot, or 0 when empty. */
@@ -158,6 +169,7 @@ export class LruSlots<K, V> {
       this.prev = resize(this.prev, new Uint32Array(capacity));
       this.next = resize(this.next, new Uint32Array(capacity));
       this.flagBits = resize(this.flagBits, new Uint8Array(capacity));
+      this.sums = resize(this.sums, new Uint32Array(capacity));
     }
     return slot;
   }

@@ -113,6 +113,15 @@ export class MemoryTier<K, V> {
     this.slots.replace(slot, undefined as V, size + ENTRY_OVERHEAD, flags);
   }
 
+  /** Checksum of the store's copy of a clean entry, to tell later whether the value was changed in place. */
+  checksum(slot: number): number {
+    return this.slots.checksum(slot);
+  }
+
+  setChecksum(slot: number, sum: number): void {
+    this.slots.setChecksum(slot, sum);
+  }
+
   setFlags(slot: number, flags: number): void {
     this.tally(this.slots.flags(slot), -1);
     this.tally(flags, 1);
