@@ -78,6 +78,11 @@ export interface ChestOptions<K extends Key, V> {
    * value that leaves memory or is flushed; `immutable: true` skips that work. Default `false`.
    */
   immutable?: boolean;
+  /**
+   * Opens an existing chest for reading only: `set`, `delete`, `clear` and the like throw
+   * `CHEST_READ_ONLY`, and nothing in the directory is changed. Needs `path`.
+   */
+  readOnly?: boolean;
 }
 
 /** Counters since the chest was opened. */
@@ -123,6 +128,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   private readonly onOverflow: ((key: K) => void) | undefined;
   private readonly inlineThreshold: number;
   private readonly immutable: boolean;
+  private readonly readOnly: boolean;
   private readonly counters: Counters = {
     hits: 0,
     misses: 0,
@@ -153,7 +159,12 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     this.sizeOfValue = options.sizeOf ?? defaultSizeOf;
     this.onMiss = options.onMiss;
     this.onOverflow = options.onOverflow;
-    this.immutable = options.immutable ?? false;
+    this.readOnly = options.readOnly ?? false;
+    if (this.readOnly && options.path === undefined && options.store === undefined) {
+      throw new TypeError('readOnly needs the path of an existing chest');
+    }
+    // Nothing can be written back, so there is nothing to check.
+    this.immutable = (options.immutable ?? false) || this.readOnly;
     this.tier = new MemoryTier<K, V>(budget, maxEntries);
 
     this.temporary = options.path === undefined && options.store === undefined;
@@ -163,6 +174,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       const serializer = this.checkMeta(options);
       this.codec = new ValueCodec(serializer, resolveCompression(options.compress));
       if (this.store.readMeta() === undefined) {
+        if (this.readOnly) throw new ChestError(ErrorCode.NOT_A_CHEST, `${this.dir} holds no chest`);
         this.store.writeMeta({
           format: FORMAT_VERSION,
           serializer: serializer.name,
@@ -232,7 +244,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   }
 
   override set(key: K, value: V): this {
-    this.assertOpen();
+    this.assertWritable();
     const id = keyIdentity(key);
     const size = this.sizeOfValue(value, key);
     const slot = this.tier.find(id);
@@ -248,7 +260,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
    * the next spill or flush, in one transaction with others.
    */
   override delete(key: K): boolean {
-    this.assertOpen();
+    this.assertWritable();
     const id = keyIdentity(key);
     const slot = this.tier.find(id);
     if (slot !== 0) {
@@ -265,7 +277,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   }
 
   override clear(): void {
-    this.assertOpen();
+    this.assertWritable();
     this.tier.clear();
     this.store.clear();
   }
@@ -391,6 +403,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
    */
   update(other: Iterable<readonly [K, V]> | Map<K, V>, options: { overwrite?: boolean } = {}): this {
     this.assertOpen();
+    this.assertWritable();
     const overwrite = options.overwrite ?? true;
     if (other instanceof Chest && this.linkFrom(other as Chest<K, V>, overwrite)) return this;
     for (const [key, value] of other) {
@@ -404,7 +417,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
    * chest that is moved becomes a permanent one.
    */
   move(newPath: string): void {
-    this.assertOpen();
+    this.assertWritable();
     if (!(this.store instanceof LmdbStore))
       throw new TypeError('only a chest on its default store can be moved');
     const target = path.resolve(newPath);
@@ -445,6 +458,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   /** Deletes the chest and its directory from disk and closes it (chest's `drop`). */
   drop(): void {
     if (this.closed) return;
+    if (this.readOnly) throw new ChestError(ErrorCode.READ_ONLY, `${this.toString()} is open read-only`);
     this.release();
     if (this.store instanceof LmdbStore) fs.rmSync(this.dir, { recursive: true, force: true });
   }
@@ -464,6 +478,9 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   }
 
   private openStore(dir: string): LmdbStore {
+    if (this.readOnly && !fs.existsSync(path.join(dir, INDEX_DIR))) {
+      throw new ChestError(ErrorCode.NOT_A_CHEST, `${dir} holds no chest to open read-only`);
+    }
     if (fs.existsSync(dir)) {
       if (!fs.statSync(dir).isDirectory()) {
         throw new ChestError(ErrorCode.NOT_A_CHEST, `${dir} is not a directory`);
@@ -480,6 +497,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       path: dir,
       inlineThreshold: this.inlineThreshold,
       fileName: (key) => this.naming(decodeKey(key) as K),
+      readOnly: this.readOnly,
     });
   }
 
@@ -681,6 +699,11 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
         forgetTemporary(this.dir);
       }
     }
+  }
+
+  private assertWritable(): void {
+    this.assertOpen();
+    if (this.readOnly) throw new ChestError(ErrorCode.READ_ONLY, `${this.toString()} is open read-only`);
   }
 
   private assertOpen(): void {
