@@ -61,6 +61,13 @@ export class MemoryStore implements SyncStore {
     return this.data.delete(name(key));
   }
 
+  modify(key: Uint8Array, fn: (current: StoredValue | undefined) => StoredValue | undefined): void {
+    this.assertOpen();
+    const next = fn(this.get(key));
+    if (next === undefined) this.data.delete(name(key));
+    else this.data.set(name(key), { ...next, data: Buffer.from(next.data) });
+  }
+
   count(): number {
     this.assertOpen();
     return this.data.size;

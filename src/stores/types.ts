@@ -83,6 +83,11 @@ export interface SyncStore {
   write(ops: readonly WriteOp[]): void;
   /** Removes one key; true if it was there. */
   delete(key: Uint8Array): boolean;
+  /**
+   * Replaces a key's value with `fn(current)` atomically: no other writer, in this process or
+   * another, changes the key between the read and the write. `undefined` from `fn` deletes the key.
+   */
+  modify(key: Uint8Array, fn: (current: StoredValue | undefined) => StoredValue | undefined): void;
   /** Exact number of entries, without a scan. */
   count(): number;
   /** Encoded keys, in byte order when `features.ordered`. A snapshot: writes during iteration are not seen. */

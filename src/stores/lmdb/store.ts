@@ -38,8 +38,9 @@ export interface LmdbStoreOptions {
 }
 
 /**
- * lmdb-js transaction flags: abortable (1) and committed before returning (2), without waiting for
- * the disk (0x10000), or with it. Its typings declare the enum without exporting its values.
+ * lmdb-js transaction flags: abortable (1), committed before returning (2), and 0x10000, passed on to
+ * LMDB as MDB_NOSYNC for that transaction: visible at once, made durable by the next synced commit.
+ * Its typings declare the enum without exporting its values.
  */
 const COMMIT_NO_FLUSH = 0x10003;
 const COMMIT_AND_FLUSH = 3;
@@ -151,28 +152,56 @@ export class LmdbStore implements SyncStore {
     // held only for renames and small writes.
     const placements: Placement[] = [];
     try {
-      for (const op of ops) {
-        const key = asBuffer(op.key);
-        if (op.type === 'delete') placements.push({ key, record: undefined, file: undefined });
-        else if (op.value.data.byteLength <= this.inlineThreshold) {
-          const { kind, codec, data } = op.value;
-          placements.push({ key, record: encodeInline(kind, codec, data), file: undefined });
-        } else {
-          const { kind, codec, data } = op.value;
-          const tmp = this.tempName();
-          writeNewFile(tmp, data, false);
-          placements.push({
-            key,
-            record: undefined,
-            file: { tmp, kind, codec, checksum: crc32(data), byteLength: data.byteLength },
-          });
-        }
-      }
+      for (const op of ops)
+        placements.push(this.stage(asBuffer(op.key), op.type === 'put' ? op.value : undefined));
     } catch (error) {
       discard(placements);
       throw error;
     }
     this.apply(placements);
+  }
+
+  /**
+   * Replaces a key's value with `fn(current)` in one write transaction, which LMDB serializes across
+   * processes: no other writer commits between the read and the write. `undefined` from `fn` deletes.
+   */
+  modify(key: Uint8Array, fn: (current: StoredValue | undefined) => StoredValue | undefined): void {
+    this.assertWritable();
+    checkKeyLength(key);
+    const k = asBuffer(key);
+    // An error thrown by `fn` aborts the transaction and reaches the caller as it is.
+    let thrown: { error: unknown } | undefined;
+    try {
+      this.apply([], () => {
+        let next: StoredValue | undefined;
+        try {
+          next = fn(this.get(k));
+        } catch (error) {
+          thrown = { error };
+          throw error;
+        }
+        return [this.stage(k, next)];
+      });
+    } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows the caller's own error
+      throw thrown === undefined ? error : thrown.error;
+    }
+  }
+
+  /** Prepares one change: an inline entry, a value file under a temporary name, or (neither) a delete. */
+  private stage(key: Buffer, value: StoredValue | undefined): Placement {
+    if (value === undefined) return { key, record: undefined, file: undefined };
+    const { kind, codec, data } = value;
+    if (data.byteLength <= this.inlineThreshold) {
+      return { key, record: encodeInline(kind, codec, data), file: undefined };
+    }
+    const tmp = this.tempName();
+    writeNewFile(tmp, data, false);
+    return {
+      key,
+      record: undefined,
+      file: { tmp, kind, codec, checksum: crc32(data), byteLength: data.byteLength },
+    };
   }
 
   /**
@@ -213,13 +242,15 @@ export class LmdbStore implements SyncStore {
   }
 
   /** Commits staged changes in one transaction; on failure nothing is committed and staged files are removed. */
-  private apply(placements: Placement[]): void {
-    if (placements.length === 0) return;
+  private apply(staged: Placement[], within?: () => Placement[]): void {
+    if (staged.length === 0 && within === undefined) return;
     this.writtenSinceFlush = true;
+    let placements = staged;
     const placed: string[] = [];
     const replaced: string[] = [];
     try {
       this.transact(() => {
+        if (within !== undefined) placements = within();
         for (const p of placements) {
           const old = this.rawRecord(p.key);
           // The new name is chosen while the old file is still registered, so the two differ and
