@@ -183,7 +183,6 @@ export class LmdbStore implements SyncStore {
         return [this.stage(k, next)];
       });
     } catch (error) {
-      // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows the caller's own error
       throw thrown === undefined ? error : thrown.error;
     }
   }
