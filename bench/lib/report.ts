@@ -1,0 +1,119 @@
+/** Markdown rendering of a Report (bench/results/latest.md and the console summary). */
+import {
+  MEMORY_FIGURES,
+  type PeerRun,
+  type Report,
+  type Stat,
+  type Target,
+  type WorkloadResult,
+} from './results.js';
+import type { FigureDef } from './types.js';
+import { fmtNum, GiB } from './units.js';
+
+function cell(s: Stat | null | undefined, digits?: number): string {
+  if (!s) return 'n/a';
+  const f = (x: number) => (digits === undefined ? fmtNum(x) : x.toFixed(digits));
+  if (s.n === 1 || s.min === s.max) return f(s.median);
+  return `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
+}
+
+function ratioCell(r: number | null | undefined): string {
+  if (r === null || r === undefined || !Number.isFinite(r)) return 'n/a';
+  return r >= 100 ? `${r.toFixed(0)}×` : `${r.toPrecision(3)}×`;
+}
+
+function row(cells: readonly string[]): string {
+  return `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+}
+
+function table(head: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  return [row(head), row(head.map(() => '---')), ...rows.map(row)];
+}
+
+function targetRow(t: Target): string[] {
+  const value =
+    t.value === null ? 'n/a' : t.unit === 'ratio' ? ratioCell(t.value) : `${t.value.toFixed(1)} MiB`;
+  const threshold =
+    t.threshold === null ? '—' : t.unit === 'ratio' ? `≥ ${t.threshold}×` : `≤ ${t.threshold.toFixed(0)} MiB`;
+  const result = t.pass === null ? (t.op === 'info' ? 'info' : 'n/a') : t.pass ? 'PASS' : 'MISS';
+  return [t.text, value, threshold, result, t.detail];
+}
+
+function peerLabel(p: PeerRun): string {
+  return p.limited ? `${p.peer} ¹` : p.peer;
+}
+
+function workloadSection(w: WorkloadResult): string[] {
+  const out: string[] = [`## ${w.title}`, '', w.description, ''];
+  out.push(`Sizes: ${w.summary}. Runs: ${w.runs} (median, with min–max). Ratios against: ${w.baseline}.`, '');
+  const ran = w.peers.filter((p) => p.status !== 'skipped' && p.figures && Object.keys(p.figures).length > 0);
+  const figs: readonly FigureDef[] = w.figures;
+  out.push(
+    ...table(
+      ['peer', ...figs.map((f) => f.label), ...MEMORY_FIGURES.map((m) => m.label)],
+      ran.map((p) => [
+        peerLabel(p),
+        ...figs.map((f) => cell(p.figures[f.key], f.digits)),
+        ...MEMORY_FIGURES.map((m) => cell(p.memory[m.key], 0)),
+      ]),
+    ),
+  );
+  const limited = ran.filter((p) => p.limited);
+  if (limited.length > 0) {
+    out.push('');
+    for (const p of limited) out.push(`¹ ${p.peer}: reduced sizes, ${p.summary} (${p.limited ?? ''}).`);
+  }
+  const noted = ran.filter((p) => p.notes.length > 0);
+  if (noted.length > 0) {
+    out.push('');
+    for (const p of noted) out.push(`- ${p.peer}: ${[...new Set(p.notes)].join('; ')}`);
+  }
+  const failed = w.peers.filter((p) => p.status !== 'ok');
+  if (failed.length > 0) {
+    out.push('', 'Not run or failed:', '');
+    for (const p of failed)
+      out.push(
+        `- **${p.peer}** ${p.status === 'failed' ? 'FAILED' : 'cannot'}: ${p.reason ?? 'no reason given'}`,
+      );
+  }
+  const ratioFigs = figs.filter((f) => f.better !== 'none' && !f.count);
+  const ratioRows = ran
+    .filter((p) => p.status === 'ok' || Object.keys(p.figures).length > 0)
+    .map((p) => [peerLabel(p), ...ratioFigs.map((f) => ratioCell(w.ratios[p.peer]?.[f.key]))]);
+  if (ratioRows.length > 0) {
+    out.push('', `Ratios to ${w.baseline} (median ÷ median, same run; for s and MiB lower is better):`, '');
+    out.push(...table(['peer', ...ratioFigs.map((f) => f.label)], ratioRows));
+  }
+  out.push('');
+  return out;
+}
+
+export function renderMarkdown(r: Report): string {
+  const m = r.machine;
+  const out: string[] = [
+    '# spillchest benchmarks',
+    '',
+    `${m.date} · ${m.cpu}, ${m.cores} cores, ${(m.memoryBytes / GiB).toFixed(1)} GiB · Node ${m.node} · ` +
+      `${m.platform} ${m.release} · suite took ${Math.round(r.durationS)} s`,
+    '',
+    `Options: ${Object.entries(r.options)
+      .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`)
+      .join(' ')}. lru-cache sizeCalculation: ${r.sizeEstimator}.`,
+    '',
+    '## Targets',
+    '',
+    ...table(['target', 'value', 'threshold', 'result', 'detail'], r.targets.map(targetRow)),
+    '',
+  ];
+  for (const w of r.workloads) out.push(...workloadSection(w));
+  out.push('## Peers', '');
+  const seen = new Set<string>();
+  for (const w of r.workloads)
+    for (const p of w.peers)
+      if (!seen.has(p.peer)) {
+        seen.add(p.peer);
+        out.push(`- **${p.peer}**: ${p.config}`);
+      }
+  out.push('');
+  return out.join('\n');
+}

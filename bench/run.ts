@@ -1,0 +1,308 @@
+/**
+ * spillchest benchmark suite: `npm run bench` (tsx bench/run.ts). See bench/README.md.
+ *
+ * This process only coordinates: every sample (one whole run of one workload by one peer) runs in a
+ * fresh child process, forked from here, one after the other. tinybench keeps the repetition and sample
+ * bookkeeping (one iteration = one whole workload run); the figures of a run come from phase timings
+ * inside it, and their medians, min and max are computed here.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Bench } from 'tinybench';
+import { renderChart } from './lib/chart.js';
+import { describeError } from './lib/errors.js';
+import { machine } from './lib/machine.js';
+import { renderMarkdown } from './lib/report.js';
+import type { PeerRun, Report, Stat, WorkloadResult } from './lib/results.js';
+import { transpileTree } from './lib/build.js';
+import { runSampleInChild, useChildScript } from './lib/spawn.js';
+import { stat } from './lib/stats.js';
+import { WORKLOAD_IDS, type Capability, type Peer, type SampleResult, type WorkloadId } from './lib/types.js';
+import { fmtNum, GiB, MiB } from './lib/units.js';
+import { loadPeers, PEER_NAMES } from './peers/index.js';
+import { loadSizeEstimator } from './peers/size.js';
+import { computeTargets } from './targets.js';
+import { WORKLOADS } from './workloads/index.js';
+
+const HELP = `Usage: npm run bench -- [options]
+
+  --only W0,W2        workloads to run (default: all of ${WORKLOAD_IDS.join(',')})
+  --peers a,b         peers to run (default: all of ${PEER_NAMES.join(',')})
+  --n N               W4 record count (default 10000000; e.g. --n 100000000)
+  --runs K            runs per peer and workload (default 5, 3 for W4 and W5; 1 with --quick)
+  --quick             tiny sizes, to check that the suite works (CI)
+  --out DIR           where latest.json, latest.md and chart.svg go (default bench/results)
+  --timeout S         seconds one run may take before it is killed and reported (default 1800)
+  --rss-limit GiB     a run whose RSS passes this is killed and reported (default: half the RAM, at most 8)
+  -h, --help`;
+
+function list(v: string | undefined): string[] | undefined {
+  return v
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function count(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v.replace(/[_,]/g, ''));
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} wants a positive number, got "${v}"`);
+  return Math.round(n);
+}
+
+const { values: args } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    peers: { type: 'string' },
+    n: { type: 'string' },
+    runs: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    timeout: { type: 'string' },
+    'rss-limit': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (args.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+
+const quick = args.quick ?? false;
+const only = (list(args.only)?.map((s) => s.toUpperCase()) ?? [...WORKLOAD_IDS]) as WorkloadId[];
+for (const w of only) if (!WORKLOAD_IDS.includes(w)) throw new Error(`unknown workload ${w}`);
+const peerNames = list(args.peers) ?? [...PEER_NAMES];
+const n = count(args.n, 'n');
+const runsOverride = count(args.runs, 'runs');
+const timeoutMs = (count(args.timeout, 'timeout') ?? 1800) * 1000;
+const rssLimit = args['rss-limit'] ? Number(args['rss-limit']) * GiB : Math.min(8 * GiB, totalmem() / 2);
+const outDir = resolve(args.out ?? fileURLToPath(new URL('./results/', import.meta.url)));
+
+const log = (line: string) => process.stderr.write(line + '\n');
+
+const tmpRoot = mkdtempSync(join(tmpdir(), 'spillchest-bench-'));
+const cleanup = () => rmSync(tmpRoot, { recursive: true, force: true });
+process.on('exit', cleanup);
+for (const sig of ['SIGINT', 'SIGTERM'] as const)
+  process.on(sig, () => {
+    cleanup();
+    process.exit(130);
+  });
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
+
+/** Keeps machine-specific paths (the temp folder, the checkout) out of the written reports. */
+function scrub(text: string): string {
+  return text.split(tmpRoot).join('<tmp>').split(tmpdir()).join('<tmp>').split(repoRoot).join('.');
+}
+
+function mib(b: number): number {
+  return b / MiB;
+}
+
+function summarizeSamples(pr: PeerRun, figureKeys: readonly string[]): void {
+  const s = pr.samples;
+  pr.figures = Object.fromEntries(figureKeys.map((k) => [k, stat(s.map((x) => x.figures[k]))]));
+  pr.memory = {
+    peakRssAnon: stat(s.map((x) => mib(x.memory.peakRssAnon))),
+    vmHwm: stat(s.map((x) => mib(x.memory.vmHwm))),
+    heapExtPeak: stat(s.map((x) => mib(x.memory.peakHeapExtOverBaseline))),
+    heapExtRetained: stat(s.map((x) => mib(x.memory.retainedHeapExtOverBaseline))),
+  };
+  pr.notes = [...new Set(s.flatMap((x) => x.notes.map(scrub)))];
+}
+
+function progress(w: WorkloadId, peer: string, i: number, runs: number, r: SampleResult): string {
+  const defs = WORKLOADS[w].figures;
+  const shown = [
+    ...defs.filter((f) => f.better !== 'none' && !f.count).slice(0, 4),
+    ...defs.filter((f) => f.count && (r.figures[f.key] ?? 0) !== 0),
+  ];
+  const figs = shown.map((f) => {
+    const v = r.figures[f.key];
+    return `${f.key} ${v === null || v === undefined ? 'n/a' : fmtNum(v)}`;
+  });
+  return (
+    `  ${w} ${peer} run ${i}/${runs}: ${figs.join(' · ')} · RssAnon ${mib(r.memory.peakRssAnon).toFixed(0)} MiB` +
+    ` · heap+ext Δ ${mib(r.memory.peakHeapExtOverBaseline).toFixed(0)} MiB (${(r.wallMs / 1000).toFixed(2)} s timed)`
+  );
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  try {
+    const build = join(tmpRoot, 'build');
+    const count = await transpileTree(repoRoot, ['bench', 'src'], build);
+    useChildScript(join(build, 'bench', 'child.js'));
+    log(`children run plain node on ${count} transpiled files`);
+  } catch (e) {
+    log(`could not transpile for the children (${scrub(describeError(e))}); they run under tsx instead`);
+  }
+  const peers: Peer[] = await loadPeers(peerNames);
+  const unavailable = new Map<string, string>();
+  for (const p of peers) {
+    const reason = await p.available?.();
+    if (reason) {
+      unavailable.set(p.name, reason);
+      log(`${p.name}: ${reason}`);
+    }
+  }
+  const sizeEstimator = (await loadSizeEstimator()).source;
+  const results = new Map<WorkloadId, WorkloadResult>();
+
+  for (const id of only) {
+    const w = WORKLOADS[id];
+    const params = w.params({ quick, n });
+    const runs = runsOverride ?? (quick ? 1 : w.defaultRuns);
+    const wr: WorkloadResult = {
+      id,
+      title: w.title,
+      description: w.description,
+      summary: w.summary(params),
+      runs,
+      baseline: w.baseline,
+      figures: w.figures,
+      budget: params.budget,
+      peers: [],
+      ratios: {},
+    };
+    log(`\n${w.title}: ${wr.summary}; ${runs} run(s) per peer`);
+    const workloadStarted = performance.now();
+    const bench = new Bench({
+      name: id,
+      iterations: runs,
+      time: 0,
+      warmup: false,
+      retainSamples: true,
+      throws: false,
+    });
+    const byTask = new Map<string, PeerRun>();
+
+    for (const peer of peers) {
+      const reason = unavailable.get(peer.name);
+      const cap: Capability = reason ? { ok: false, reason } : peer.capability(id, params);
+      const limit =
+        cap.ok && cap.limit
+          ? quick && cap.limit.quick
+            ? { ...cap.limit, ...cap.limit.quick }
+            : cap.limit
+          : undefined;
+      const p = limit ? w.limit(params, limit) : params;
+      const pr: PeerRun = {
+        peer: peer.name,
+        status: cap.ok ? 'ok' : 'skipped',
+        ...(cap.ok ? {} : { reason: cap.reason }),
+        ...(limit ? { limited: limit.why } : {}),
+        summary: w.summary(p),
+        params: p,
+        config: peer.config,
+        boundedMemory: peer.boundedMemory,
+        samples: [],
+        figures: {},
+        memory: {},
+        notes: cap.ok && cap.note ? [cap.note] : [],
+      };
+      wr.peers.push(pr);
+      if (!cap.ok) {
+        log(`  ${id} ${peer.name}: cannot: ${cap.reason}`);
+        continue;
+      }
+      if (limit) log(`  ${id} ${peer.name}: reduced sizes: ${pr.summary}`);
+      byTask.set(peer.name, pr);
+      bench.add(peer.name, async () => {
+        const dir = mkdtempSync(join(tmpRoot, `${id}-${peer.name}-`));
+        try {
+          const r = w.coordinate
+            ? await w.coordinate(peer, p, { dir, timeoutMs, rssLimit, log })
+            : await runSampleInChild(
+                { kind: 'sample', workload: id, peer: peer.name, params: p, dir },
+                timeoutMs,
+                rssLimit,
+              );
+          pr.samples.push(r);
+          log(progress(id, peer.name, pr.samples.length, runs, r));
+          return { overriddenDuration: r.wallMs };
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
+    }
+
+    await bench.run();
+
+    for (const task of bench.tasks) {
+      const pr = byTask.get(task.name);
+      if (!pr) continue;
+      const res = task.result;
+      if (res.state === 'errored') {
+        pr.status = 'failed';
+        const after = pr.samples.length > 0 ? ` (after ${pr.samples.length} of ${runs} runs)` : '';
+        pr.reason = scrub(`${res.error.message}${after}`);
+        log(`  ${id} ${pr.peer}: FAILED: ${pr.reason}`);
+      }
+      const lat = 'latency' in res ? res.latency : undefined;
+      pr.tinybench = {
+        state: res.state,
+        runs: task.runs,
+        ...(lat ? { latencyMs: { p50: lat.p50, min: lat.min, max: lat.max, mean: lat.mean } } : {}),
+      };
+      summarizeSamples(
+        pr,
+        w.figures.map((f) => f.key),
+      );
+    }
+
+    const base = wr.peers.find((p) => p.peer === w.baseline);
+    for (const pr of wr.peers) {
+      if (pr.samples.length === 0) continue;
+      wr.ratios[pr.peer] = Object.fromEntries(
+        w.figures
+          .filter((f) => f.better !== 'none' && !f.count)
+          .map((f) => {
+            const a: Stat | null | undefined = pr.figures[f.key];
+            const b: Stat | null | undefined = base?.figures[f.key];
+            return [f.key, a && b && b.median !== 0 ? a.median / b.median : null];
+          }),
+      );
+    }
+    results.set(id, wr);
+    log(`  ${id} done in ${((performance.now() - workloadStarted) / 1000).toFixed(1)} s`);
+  }
+
+  const report: Report = {
+    suite: 'spillchest',
+    machine: machine(),
+    options: {
+      quick,
+      only,
+      peers: peerNames,
+      ...(n === undefined ? {} : { n }),
+      ...(runsOverride === undefined ? {} : { runs: runsOverride }),
+    },
+    sizeEstimator,
+    workloads: [...results.values()],
+    targets: computeTargets(results),
+    durationS: (performance.now() - started) / 1000,
+  };
+
+  mkdirSync(outDir, { recursive: true });
+  const md = renderMarkdown(report);
+  writeFileSync(join(outDir, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(join(outDir, 'latest.md'), md);
+  const charts = Object.fromEntries(WORKLOAD_IDS.map((k) => [k, WORKLOADS[k].chart])) as Record<
+    WorkloadId,
+    (typeof WORKLOADS)[WorkloadId]['chart']
+  >;
+  writeFileSync(join(outDir, 'chart.svg'), await renderChart(report.workloads, charts));
+  process.stdout.write(md);
+  log(`\nwrote ${join(outDir, 'latest.json')}, latest.md, chart.svg (${Math.round(report.durationS)} s)`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
