@@ -601,7 +601,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     const size = this.sizeOfValue(value, key);
     if (size <= this.tier.budget) {
       const slot = this.tier.add(keyIdentity(key), key, value, size, Flag.ON_DISK);
-      if (!this.immutable) this.tier.setChecksum(slot, crc32(stored.data));
+      if (!this.immutable) this.tier.setChecksum(slot, stored.checksum ?? crc32(stored.data));
       if (this.tier.overBudget) this.shrink();
     }
     return value;

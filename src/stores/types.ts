@@ -17,6 +17,8 @@ export interface StoredValue {
   readonly codec: number;
   /** The bytes. A store may keep a reference to them until `write` returns, not after. */
   readonly data: Uint8Array;
+  /** CRC-32 of `data`, when the store has computed it already (so the caller need not). */
+  readonly checksum?: number;
 }
 
 /** What a store can do. The conformance suite, the chest and the CLI read this declaration. */

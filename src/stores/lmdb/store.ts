@@ -112,10 +112,11 @@ export class LmdbStore implements SyncStore {
     for (let attempt = 0; attempt < 3; attempt++) {
       const record = this.readRecord(key);
       if (record === undefined) return undefined;
-      if (record.file === undefined) return { kind: record.kind, codec: record.codec, data: record.data };
+      const { kind, codec, checksum } = record;
+      if (record.file === undefined) return { kind, codec, data: record.data, checksum };
       const file = path.join(this.location, record.file);
-      const data = readValueFile(file, record.byteLength, record.checksum);
-      if (data !== undefined) return { kind: record.kind, codec: record.codec, data };
+      const data = readValueFile(file, record.byteLength, checksum);
+      if (data !== undefined) return { kind, codec, data, checksum };
       this.root.resetReadTxn();
     }
     const record = this.readRecord(key);
