@@ -63,9 +63,9 @@ export function isChestError(error: unknown, code?: ErrorCode): error is ChestEr
 const DISK_FULL_ERRNOS = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
 
 /**
- * Wraps an error from the file system or the index in a `ChestError`, mapping a full disk to
- * `DISK_FULL`. LMDB reports a failed commit on a full disk as EIO, so callers that know the disk
- * is involved pass `diskHint` to check free space before deciding.
+ * Wraps an error from the file system or the index in a `ChestError`, mapping ENOSPC, EDQUOT and
+ * EFBIG to `DISK_FULL`. A `ChestError` passes through unchanged. (LMDB has been seen to report a
+ * full disk as EIO; telling that apart is not done yet.)
  */
 export function ioError(message: string, cause: unknown, file?: string): ChestError {
   if (cause instanceof ChestError) return cause;
