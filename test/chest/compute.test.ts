@@ -60,8 +60,8 @@ describe('Chest compute', () => {
     expect(c.get('n')).toBe(1);
   });
 
-  // Under a loaded machine a worker has been seen to end by a signal, with no output, about once in
-  // ten runs of the whole suite; the cause is not found yet. The retry keeps that from blocking CI
+  // Under a loaded machine a worker has been seen to end by a signal, with no output, twice in about
+  // 13 runs of the chest and store tests; the cause is not found yet. The retry keeps that from blocking CI
   // while it is investigated; the signal is part of the assertion, so a crash on every try fails.
   it('Chest compute keeps a counter exact across 8 processes', { retry: 2 }, async () => {
     const dir = freshPath();
