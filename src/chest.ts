@@ -16,9 +16,10 @@ import { ValueCodec } from './values/codec.js';
 import { INDEX_DIR, LmdbStore } from './stores/lmdb/store.js';
 import type { StoredValue, SyncStore, WriteOp } from './stores/types.js';
 import { forgetTemporary, makeTemporaryDir, trackOpen, untrackOpen } from './lifecycle.js';
+import { Coherence } from './coherence.js';
 
-/** On-disk format version written by this library. */
-export const FORMAT_VERSION = 1;
+/** On-disk format version written by this library (2: index entries carry version stamps). */
+export const FORMAT_VERSION = 2;
 
 /** Default for `inlineThreshold`: see docs/ARCHITECTURE.md for the measurement behind it. */
 export const DEFAULT_INLINE_THRESHOLD = 64 * 1024;
@@ -83,6 +84,13 @@ export interface ChestOptions<K extends Key, V> {
    * `CHEST_READ_ONLY`, and nothing in the directory is changed. Needs `path`.
    */
   readOnly?: boolean;
+  /**
+   * Makes every `set`, `delete` and `compute` durable before it returns: the value is written to the
+   * store and synced to disk, and other processes see it at once. For a chest shared by processes
+   * as a place to exchange data. Costs a synced commit per call (see docs/ARCHITECTURE.md).
+   * Default `false`: writes stay in memory until they are spilled, flushed or the chest is closed.
+   */
+  durable?: boolean;
 }
 
 /** Counters since the chest was opened. */
@@ -129,6 +137,8 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   private readonly inlineThreshold: number;
   private readonly immutable: boolean;
   private readonly readOnly: boolean;
+  private readonly durable: boolean;
+  private coherence: Coherence;
   private readonly counters: Counters = {
     hits: 0,
     misses: 0,
@@ -160,6 +170,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     this.onMiss = options.onMiss;
     this.onOverflow = options.onOverflow;
     this.readOnly = options.readOnly ?? false;
+    this.durable = options.durable ?? false;
     if (this.readOnly && options.path === undefined && options.store === undefined) {
       throw new TypeError('readOnly needs the path of an existing chest');
     }
@@ -180,12 +191,13 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
           serializer: serializer.name,
           compression: compressionName(this.codec.codec),
         });
-      }
+      } else if (!this.readOnly) this.upgradeMeta();
     } catch (error) {
       this.store.close();
       if (this.temporary) fs.rmSync(this.dir, { recursive: true, force: true });
       throw error;
     }
+    this.coherence = new Coherence(this.store.changes);
     trackOpen(this);
   }
 
@@ -224,7 +236,8 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
 
   override get(key: K): V | undefined {
     this.assertOpen();
-    const slot = this.tier.find(keyIdentity(key));
+    let slot = this.tier.find(keyIdentity(key));
+    if (slot !== 0 && !this.coherence.settled(slot)) slot = this.revalidate(slot, key);
     if (slot !== 0) {
       this.tier.touch(slot);
       this.counters.hits++;
@@ -238,8 +251,10 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
 
   override has(key: K): boolean {
     this.assertOpen();
-    const slot = this.tier.find(keyIdentity(key));
+    let slot = this.tier.find(keyIdentity(key));
+    if (slot !== 0 && !this.coherence.settled(slot)) slot = this.revalidate(slot, key);
     if (slot !== 0) return (this.tier.flags(slot) & Flag.DELETED) === 0;
+    this.coherence.catchUp();
     return this.store.has(encodeKey(key));
   }
 
@@ -248,9 +263,13 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     const id = keyIdentity(key);
     const size = this.sizeOfValue(value, key);
     const slot = this.tier.find(id);
+    if (this.durable) {
+      this.setDurably(key, id, value, size, slot);
+      return this;
+    }
     if (size > this.tier.budget && this.writeThrough(key, value, slot)) return this;
     if (slot !== 0) this.tier.replace(slot, value, size);
-    else this.tier.add(id, key, value, size, Flag.DIRTY | Flag.DISK_UNKNOWN);
+    else this.coherence.confirm(this.tier.add(id, key, value, size, Flag.DIRTY | Flag.DISK_UNKNOWN));
     if (this.tier.overBudget) this.shrink();
     return this;
   }
@@ -263,15 +282,23 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     this.assertWritable();
     const id = keyIdentity(key);
     const slot = this.tier.find(id);
+    if (this.durable) return this.deleteDurably(key, slot);
     if (slot !== 0) {
       const flags = this.tier.flags(slot);
       if ((flags & Flag.DELETED) !== 0) return false;
-      if ((flags & (Flag.ON_DISK | Flag.DISK_UNKNOWN)) === 0) this.tier.remove(slot);
+      // While others write, a key this chest has not stored may have been stored by them since.
+      const stored =
+        (flags & (Flag.ON_DISK | Flag.DISK_UNKNOWN)) !== 0 ||
+        (this.coherence.watching && this.storeHas(key));
+      if (!stored) this.tier.remove(slot);
       else this.tier.bury(slot, sizeOfKey(key));
       return true;
     }
+    this.coherence.catchUp();
     if (!this.store.has(encodeKey(key))) return false;
-    this.tier.add(id, key, undefined as V, sizeOfKey(key), Flag.DIRTY | Flag.DELETED | Flag.ON_DISK);
+    this.coherence.confirm(
+      this.tier.add(id, key, undefined as V, sizeOfKey(key), Flag.DIRTY | Flag.DELETED | Flag.ON_DISK),
+    );
     if (this.tier.overBudget) this.shrink();
     return true;
   }
@@ -318,7 +345,8 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
 
   override *entries(): MapIterator<[K, V]> {
     for (const key of this.keys()) {
-      const slot = this.tier.find(keyIdentity(key));
+      let slot = this.tier.find(keyIdentity(key));
+      if (slot !== 0 && !this.coherence.settled(slot)) slot = this.revalidate(slot, key);
       if (slot !== 0) {
         if ((this.tier.flags(slot) & Flag.DELETED) === 0) yield [key, this.tier.value(slot)];
         continue;
@@ -375,10 +403,12 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       const size = this.sizeOfValue(value, key);
       if (size <= this.tier.budget) {
         const added = this.tier.add(id, key, value, size, Flag.ON_DISK);
+        this.coherence.remember(added, this.coherence.lastCommit);
         if (!this.immutable) this.tier.setChecksum(added, crc32(written.data));
         if (this.tier.overBudget) this.shrink();
       }
     }
+    if (this.durable) this.store.flush();
     return result;
   }
 
@@ -471,12 +501,14 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       fs.renameSync(this.dir, target);
     } catch (error) {
       this.store = this.openStore(this.dir);
+      this.rewatch();
       throw error;
     }
     if (this.temporary) forgetTemporary(this.dir);
     this.temporary = false;
     this.dir = target;
     this.store = this.openStore(target);
+    this.rewatch();
   }
 
   /**
@@ -575,8 +607,76 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     return serializer;
   }
 
+  /**
+   * A memory hit while others may have written to the store: the slot if its value is still the
+   * latest (or is this chest's own unwritten change), else 0, the stale slot removed.
+   */
+  private revalidate(slot: number, key: K): number {
+    const coherence = this.coherence;
+    if (
+      coherence.fresh(slot) ||
+      (this.tier.flags(slot) & Flag.DIRTY) !== 0 ||
+      coherence.storedVersion(encodeKey(key)) === coherence.stamp(slot)
+    ) {
+      coherence.confirm(slot);
+      return slot;
+    }
+    this.tier.remove(slot);
+    return 0;
+  }
+
+  private storeHas(key: K): boolean {
+    this.coherence.catchUp();
+    return this.store.has(encodeKey(key));
+  }
+
+  /** `set` of a durable chest: written and synced before it returns; nothing changes if that fails. */
+  private setDurably(key: K, id: unknown, value: V, size: number, slot: number): void {
+    const stored = this.codec.encode(value);
+    this.store.write([{ type: 'put', key: encodeKey(key), value: stored }]);
+    const stamp = this.coherence.lastCommit;
+    this.store.flush();
+    this.counters.bytesWritten += stored.data.byteLength;
+    if (slot !== 0) this.tier.remove(slot);
+    if (size > this.tier.budget) {
+      this.counters.spills++;
+      this.onOverflow?.(key);
+      return;
+    }
+    const added = this.tier.add(id, key, value, size, Flag.ON_DISK);
+    this.coherence.remember(added, stamp);
+    if (!this.immutable) this.tier.setChecksum(added, crc32(stored.data));
+    if (this.tier.overBudget) this.shrink();
+  }
+
+  /** `delete` of a durable chest: committed and synced before it returns. */
+  private deleteDurably(key: K, slot: number): boolean {
+    let existed = false;
+    if (slot !== 0) {
+      existed = (this.tier.flags(slot) & Flag.DELETED) === 0;
+      this.tier.remove(slot);
+    }
+    if (this.store.delete(encodeKey(key))) existed = true;
+    this.store.flush();
+    return existed;
+  }
+
+  /** Marks a chest of an older format as this one's once it is opened for writing. */
+  private upgradeMeta(): void {
+    const meta = this.store.readMeta();
+    if (meta !== undefined && meta.format < FORMAT_VERSION)
+      this.store.writeMeta({ ...meta, format: FORMAT_VERSION });
+  }
+
+  /** After the store was reopened: memory hits are checked against it once each. */
+  private rewatch(): void {
+    this.coherence.close();
+    this.coherence = new Coherence(this.store.changes);
+  }
+
   /** Reads a key from the store and keeps it in memory when `cache` and it fits. */
   private load(key: K, cache: boolean): V | undefined {
+    this.coherence.catchUp();
     const encoded = encodeKey(key);
     const stored = this.store.get(encoded);
     if (stored === undefined) return undefined;
@@ -601,6 +701,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     const size = this.sizeOfValue(value, key);
     if (size <= this.tier.budget) {
       const slot = this.tier.add(keyIdentity(key), key, value, size, Flag.ON_DISK);
+      this.coherence.remember(slot, stored.version ?? 0);
       if (!this.immutable) this.tier.setChecksum(slot, stored.checksum ?? crc32(stored.data));
       if (this.tier.overBudget) this.shrink();
     }
@@ -641,20 +742,24 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     let batch: WriteOp[] = [];
     let batchSlots: number[] = [];
     let batchSums: number[] = [];
+    let batchWritten: boolean[] = [];
     let batchBytes = 0;
     const commit = (): void => {
       if (batch.length > 0) this.store.write(batch);
+      const stamp = this.coherence.lastCommit;
       batchSlots.forEach((slot, i) => {
-        this.settle(slot, evict, batchSums[i]!);
+        this.settle(slot, evict, batchSums[i]!, batchWritten[i]! ? stamp : -1);
       });
       batch = [];
       batchSlots = [];
       batchSums = [];
+      batchWritten = [];
       batchBytes = 0;
     };
     for (const slot of slots) {
       const flags = this.tier.flags(slot);
       let sum = this.tier.checksum(slot);
+      let written = false;
       if ((flags & Flag.DELETED) !== 0) {
         batch.push({ type: 'delete', key: encodeKey(this.tier.key(slot)) });
       } else if ((flags & Flag.DIRTY) !== 0 || !this.immutable) {
@@ -672,6 +777,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
         if (!this.immutable) sum = crc32(stored.data);
         // A clean value whose bytes still match the store's copy was not changed in place.
         if (!clean || sum !== this.tier.checksum(slot)) {
+          written = true;
           batch.push({ type: 'put', key: encodeKey(key), value: stored });
           batchBytes += stored.data.byteLength;
           this.counters.bytesWritten += stored.data.byteLength;
@@ -679,17 +785,20 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       }
       batchSlots.push(slot);
       batchSums.push(sum);
+      batchWritten.push(written);
       if (batchBytes >= BATCH_BYTES) commit();
     }
     commit();
     return failed;
   }
 
-  private settle(slot: number, evict: boolean, checksum: number): void {
+  /** After a write: `stamp` is the version the slot's value was written as, -1 if it was not written. */
+  private settle(slot: number, evict: boolean, checksum: number, stamp: number): void {
     const deleted = (this.tier.flags(slot) & Flag.DELETED) !== 0;
     if (!evict && !deleted) {
       this.tier.setFlags(slot, Flag.ON_DISK);
       this.tier.setChecksum(slot, checksum);
+      if (stamp >= 0) this.coherence.remember(slot, stamp);
       return;
     }
     const key = this.tier.key(slot);
@@ -699,8 +808,18 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     this.onOverflow?.(key);
   }
 
-  /** Finds out, for entries added since the store was last consulted, whether the store has them. */
+  /**
+   * Finds out, for entries added since the store was last consulted, whether the store has them.
+   * After others committed, that is found out again for every entry this chest changed.
+   */
   private resolveUnknown(): void {
+    if (this.coherence.takeForeignChanges()) {
+      for (const slot of this.tier.all()) {
+        const flags = this.tier.flags(slot);
+        if ((flags & Flag.DIRTY) !== 0)
+          this.tier.setFlags(slot, (flags & ~Flag.ON_DISK) | Flag.DISK_UNKNOWN);
+      }
+    }
     if (this.tier.unknown === 0) return;
     for (const slot of this.tier.all()) {
       const flags = this.tier.flags(slot);
@@ -732,6 +851,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   private release(): void {
     this.closed = true;
     untrackOpen(this);
+    this.coherence.close();
     this.tier.clear();
     try {
       this.store.close();

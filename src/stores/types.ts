@@ -19,6 +19,27 @@ export interface StoredValue {
   readonly data: Uint8Array;
   /** CRC-32 of `data`, when the store has computed it already (so the caller need not). */
   readonly checksum?: number;
+  /** The version stamp of the entry this was read from, for stores with a `changes` feed. */
+  readonly version?: number;
+}
+
+/**
+ * How a store shared by several processes (or several chests in one process) lets a chest find
+ * out that others changed it: the basis of the chest's coherence (see src/coherence.ts).
+ */
+export interface ChangeFeed {
+  /** Id of the newest commit to the store by anyone. Ids only grow; each commit gets a new one. */
+  latest(): number;
+  /** Id of this store's own newest commit, 0 before any. */
+  readonly lastCommit: number;
+  /** Called with the id of each of this store's own commits, as it returns. */
+  onCommit: ((id: number) => void) | undefined;
+  /** Makes the next reads see every commit so far (reads otherwise may keep an older snapshot). */
+  refresh(): void;
+  /** The version stamp of a key's entry (the id of the commit that wrote it), or undefined when absent. */
+  version(key: Uint8Array): number | undefined;
+  /** Whether another process, or another open store in this process, has this location open. */
+  othersOpen(): boolean;
 }
 
 /** What a store can do. The conformance suite, the chest and the CLI read this declaration. */
@@ -77,6 +98,8 @@ export interface SyncStore {
   readonly features: StoreFeatures;
   /** Where the data lives (a directory, a URL), for messages and `String(chest)`. */
   readonly location: string;
+  /** Present on stores that several processes or chests may share: how to see their changes. */
+  readonly changes?: ChangeFeed;
 
   get(key: Uint8Array): StoredValue | undefined;
   has(key: Uint8Array): boolean;

@@ -5,22 +5,33 @@ import { ChestError, ErrorCode } from '../../errors.js';
  * One index entry, as bytes. Small values sit inline after the header; large ones are files and the
  * entry holds their length and name. Layout (little-endian):
  *
- *   0      flags   bit 0: the value is a file
+ *   0      flags   bit 0: the value is a file; bit 1: a version stamp follows the checksum
  *   1      kind    the value codec's tag, opaque here
  *   2      codec   compression tag, opaque here
  *   3..6   crc32   of the value's bytes
- *   inline: 7..    the value's bytes
- *   file:   7..14  byte length (float64), 15.. file name relative to the chest, UTF-8
+ *   7..10  stamp   (when flagged) id of the index transaction that wrote this version, uint32
+ *   inline: then   the value's bytes
+ *   file:   then   byte length (float64), then the file name relative to the chest, UTF-8
  *
- * The header is kept small on purpose: with many small pairs it is paid once per entry.
+ * The header is kept small on purpose: with many small pairs it is paid once per entry. The stamp
+ * lets a process holding a copy of a value in memory tell, with one read of the entry, whether
+ * another process has replaced it since (see src/coherence.ts). Entries written before stamps have
+ * none and read as stamp 0, which no transaction has.
  */
-export const HEADER = 7;
+export const HEADER = 11;
+/** The header of entries written before stamps existed. */
+const UNSTAMPED_HEADER = 7;
+/** Where the stamp of an entry lies; `apply` writes it once the transaction's id is known. */
+export const STAMP_OFFSET = 7;
 const FILE = 1;
+const STAMPED = 2;
 
 export interface RecordHead {
   readonly kind: number;
   readonly codec: number;
   readonly checksum: number;
+  /** Id of the index transaction that wrote this version; 0 for entries older than stamps. */
+  readonly stamp: number;
 }
 
 export interface InlineRecord extends RecordHead {
@@ -35,14 +46,21 @@ export interface FileRecord extends RecordHead {
 
 export type IndexRecord = InlineRecord | FileRecord;
 
-export function encodeInline(kind: number, codec: number, data: Uint8Array): Buffer {
+/** An inline entry; its stamp is 0 until `setStamp` gives it the writing transaction's id. */
+export function encodeInline(kind: number, codec: number, data: Uint8Array, stamp = 0): Buffer {
   const out = Buffer.allocUnsafe(HEADER + data.byteLength);
-  out[0] = 0;
+  out[0] = STAMPED;
   out[1] = kind;
   out[2] = codec;
   out.writeUInt32LE(crc32(data), 3);
+  out.writeUInt32LE(stamp >>> 0, STAMP_OFFSET);
   out.set(data, HEADER);
   return out;
+}
+
+/** Stamps an encoded entry with the id of the transaction that writes it. */
+export function setStamp(record: Buffer, stamp: number): void {
+  record.writeUInt32LE(stamp >>> 0, STAMP_OFFSET);
 }
 
 export function encodeFile(
@@ -51,13 +69,15 @@ export function encodeFile(
   checksum: number,
   byteLength: number,
   file: string,
+  stamp = 0,
 ): Buffer {
   const name = Buffer.from(file, 'utf8');
   const out = Buffer.allocUnsafe(HEADER + 8 + name.byteLength);
-  out[0] = FILE;
+  out[0] = FILE | STAMPED;
   out[1] = kind;
   out[2] = codec;
   out.writeUInt32LE(checksum, 3);
+  out.writeUInt32LE(stamp >>> 0, STAMP_OFFSET);
   out.writeDoubleLE(byteLength, HEADER);
   out.set(name, HEADER + 8);
   return out;
@@ -69,26 +89,36 @@ export function encodeFile(
  */
 export function decodeRecord(bytes: Uint8Array, where: string): IndexRecord {
   // `length`, not `byteLength`: lmdb-js's reused read buffer reports its whole capacity as byteLength.
-  if (bytes.length < HEADER) throw corrupt(where, 'index entry is shorter than its header');
+  if (bytes.length < UNSTAMPED_HEADER) throw corrupt(where, 'index entry is shorter than its header');
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   const flags = buf[0]!;
   const kind = buf[1]!;
   const codec = buf[2]!;
   const checksum = buf.readUInt32LE(3);
-  if ((flags & ~FILE) !== 0) throw corrupt(where, `index entry has unknown flags ${flags}`);
+  if ((flags & ~(FILE | STAMPED)) !== 0) throw corrupt(where, `index entry has unknown flags ${flags}`);
+  const stamped = (flags & STAMPED) !== 0;
+  if (stamped && buf.byteLength < HEADER) throw corrupt(where, 'index entry is shorter than its header');
+  const stamp = stamped ? buf.readUInt32LE(STAMP_OFFSET) : 0;
+  const start = stamped ? HEADER : UNSTAMPED_HEADER;
   if ((flags & FILE) === 0) {
-    const data = Buffer.from(buf.subarray(HEADER));
+    const data = Buffer.from(buf.subarray(start));
     if (crc32(data) !== checksum) throw corrupt(where, 'inline value fails its checksum');
-    return { kind, codec, checksum, file: undefined, data };
+    return { kind, codec, checksum, stamp, file: undefined, data };
   }
-  if (buf.byteLength < HEADER + 9) throw corrupt(where, 'file entry is too short');
-  const byteLength = buf.readDoubleLE(HEADER);
+  if (buf.byteLength < start + 9) throw corrupt(where, 'file entry is too short');
+  const byteLength = buf.readDoubleLE(start);
   if (!Number.isSafeInteger(byteLength) || byteLength < 0)
     throw corrupt(where, 'file entry has a bad length');
-  const file = buf.toString('utf8', HEADER + 8);
+  const file = buf.toString('utf8', start + 8);
   if (!isSafeName(file))
     throw corrupt(where, `file entry names an unsafe path ${JSON.stringify(file.slice(0, 200))}`);
-  return { kind, codec, checksum, file, byteLength };
+  return { kind, codec, checksum, stamp, file, byteLength };
+}
+
+/** The stamp of an encoded entry, without checking the rest of it: the cheap test of `version`. */
+export function readStamp(bytes: Uint8Array): number {
+  if (bytes.length < HEADER || (bytes[0]! & STAMPED) === 0) return 0;
+  return (bytes[7]! | (bytes[8]! << 8) | (bytes[9]! << 16) | (bytes[10]! << 24)) >>> 0;
 }
 
 /** A name read from the index must stay inside the chest, whatever wrote it. */

@@ -6,6 +6,7 @@ import type { Database, RootDatabase } from 'lmdb';
 import { closeIndex, openIndex } from './env.js';
 import { ChestError, ErrorCode, ioError } from '../../errors.js';
 import type {
+  ChangeFeed,
   ChestMeta,
   EntryInfo,
   KeyRange,
@@ -14,7 +15,14 @@ import type {
   SyncStore,
   WriteOp,
 } from '../types.js';
-import { decodeRecord, encodeFile, encodeInline, type IndexRecord } from './record.js';
+import {
+  decodeRecord,
+  encodeFile,
+  encodeInline,
+  readStamp,
+  setStamp,
+  type IndexRecord,
+} from './record.js';
 import {
   readValueFile,
   removeQuietly,
@@ -45,6 +53,11 @@ export interface LmdbStoreOptions {
 const COMMIT_NO_FLUSH = 0x10003;
 const COMMIT_AND_FLUSH = 3;
 type SyncTransaction = <T>(action: () => T, flags: number) => T;
+/** The parts of lmdb-js's native environment used here; its typings do not declare them. */
+interface NativeEnv {
+  getWriteTxnId(): number;
+  info(): { lastTxnId: number };
+}
 /** LMDB's limit on key length with lmdb-js's default page size. */
 export const MAX_KEY_BYTES = 1978;
 
@@ -84,6 +97,11 @@ export class LmdbStore implements SyncStore {
   private tmpCounter = 0;
   private writtenSinceFlush = false;
   private closed = false;
+  /** Id of the write transaction running now, 0 outside one. */
+  private txnId = 0;
+  /** Open stores on this index in this process, all threads together (lmdb-js shares the memory). */
+  private readonly opens: Int32Array;
+  readonly changes: ChangeFeed;
 
   constructor(options: LmdbStoreOptions) {
     this.location = path.resolve(options.path);
@@ -102,6 +120,15 @@ export class LmdbStore implements SyncStore {
     } catch (error) {
       throw ioError(`cannot open the index of ${this.location}`, error, indexDir);
     }
+    // Memory lmdb-js shares between the threads of this process that open this index.
+    const sharedMemory = this.root as unknown as {
+      getUserSharedBuffer(id: string, initial: ArrayBuffer, options: { envKey: boolean }): ArrayBuffer;
+    };
+    this.opens = new Int32Array(
+      sharedMemory.getUserSharedBuffer('spillchest:opens', new ArrayBuffer(4), { envKey: true }),
+    );
+    Atomics.add(this.opens, 0, 1);
+    this.changes = new LmdbChangeFeed(this.root, this.entries, this.opens);
     if (!this.readOnly) removeStaleTemporaries(this.tmpDir);
   }
 
@@ -112,11 +139,11 @@ export class LmdbStore implements SyncStore {
     for (let attempt = 0; attempt < 3; attempt++) {
       const record = this.readRecord(key);
       if (record === undefined) return undefined;
-      const { kind, codec, checksum } = record;
-      if (record.file === undefined) return { kind, codec, data: record.data, checksum };
+      const { kind, codec, checksum, stamp: version } = record;
+      if (record.file === undefined) return { kind, codec, data: record.data, checksum, version };
       const file = path.join(this.location, record.file);
       const data = readValueFile(file, record.byteLength, checksum);
-      if (data !== undefined) return { kind, codec, data, checksum };
+      if (data !== undefined) return { kind, codec, data, checksum, version };
       this.root.resetReadTxn();
     }
     const record = this.readRecord(key);
@@ -260,8 +287,10 @@ export class LmdbStore implements SyncStore {
             this.files.removeSync(old.file);
             replaced.push(old.file);
           }
-          if (p.record !== undefined) this.entries.putSync(p.key, p.record);
-          else if (p.file === undefined || name === undefined) {
+          if (p.record !== undefined) {
+            setStamp(p.record, this.txnId);
+            this.entries.putSync(p.key, p.record);
+          } else if (p.file === undefined || name === undefined) {
             if (old !== undefined) this.entries.removeSync(p.key);
           } else {
             const { tmp, kind, codec, checksum, byteLength } = p.file;
@@ -270,7 +299,10 @@ export class LmdbStore implements SyncStore {
             fs.renameSync(tmp, target);
             placed.push(name);
             this.files.putSync(name, p.key);
-            this.entries.putSync(p.key, encodeFile(kind, codec, checksum, byteLength, name));
+            this.entries.putSync(
+              p.key,
+              encodeFile(kind, codec, checksum, byteLength, name, this.txnId),
+            );
           }
         }
       }, COMMIT_NO_FLUSH);
@@ -387,15 +419,30 @@ export class LmdbStore implements SyncStore {
       this.flush();
     } finally {
       this.closed = true;
+      Atomics.sub(this.opens, 0, 1);
       closeIndex(this.root);
     }
   }
 
-  /** Runs `action` in one write transaction of the index (all its tables). */
+  /**
+   * Runs `action` in one write transaction of the index (all its tables), whose id stamps the
+   * entries it writes; tells the change feed's listener once it has committed.
+   */
   private transact<T>(action: () => T, flags: number): T {
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- widens the flags to a number
     const transactionSync = this.root.transactionSync.bind(this.root) as SyncTransaction;
-    return transactionSync(action, flags);
+    const env = (this.root as unknown as { env: NativeEnv }).env;
+    let id = 0;
+    try {
+      const result = transactionSync(() => {
+        id = this.txnId = env.getWriteTxnId();
+        return action();
+      }, flags);
+      if (id !== 0) (this.changes as LmdbChangeFeed).committed(id);
+      return result;
+    } finally {
+      this.txnId = 0;
+    }
   }
 
   /** The entry for a key, decoded; `undefined` when absent. */
@@ -409,7 +456,8 @@ export class LmdbStore implements SyncStore {
   private rawRecord(key: Buffer): IndexRecord | undefined {
     const bytes = this.entries.getBinaryFast(key);
     if (bytes === undefined) return undefined;
-    if (bytes[0] === 0) return INLINE;
+    // An inline entry (flag bit 0 clear) owns no file: nothing more is needed to replace it.
+    if ((bytes[0]! & 1) === 0) return INLINE;
     try {
       return decodeRecord(bytes, this.location);
     } catch {
@@ -491,7 +539,64 @@ function checkKeyLength(key: Uint8Array): void {
   }
 }
 
-const INLINE: IndexRecord = { kind: 0, codec: 0, checksum: 0, file: undefined, data: new Uint8Array(0) };
+const INLINE: IndexRecord = {
+  kind: 0,
+  codec: 0,
+  checksum: 0,
+  stamp: 0,
+  file: undefined,
+  data: new Uint8Array(0),
+};
+
+/**
+ * The LMDB index's change feed. LMDB numbers its write transactions, in every process, and keeps
+ * the newest number in its shared meta page: reading it is one call, with no lock and no disk.
+ * Whether others have the index open comes from LMDB's reader table (a slot per process that has
+ * read it, with its pid) and from a counter of the stores open in this process.
+ */
+class LmdbChangeFeed implements ChangeFeed {
+  lastCommit = 0;
+  onCommit: ((id: number) => void) | undefined = undefined;
+  private readonly env: NativeEnv;
+
+  constructor(
+    private readonly root: RootDatabase,
+    private readonly entries: Database<Buffer, Buffer>,
+    private readonly opens: Int32Array,
+  ) {
+    this.env = (root as unknown as { env: NativeEnv }).env;
+  }
+
+  latest(): number {
+    return this.env.info().lastTxnId;
+  }
+
+  committed(id: number): void {
+    this.lastCommit = id;
+    this.onCommit?.(id);
+  }
+
+  refresh(): void {
+    this.root.resetReadTxn();
+  }
+
+  version(key: Uint8Array): number | undefined {
+    if (key.byteLength > MAX_KEY_BYTES) return undefined;
+    const bytes = this.entries.getBinaryFast(asBuffer(key));
+    return bytes === undefined ? undefined : readStamp(bytes);
+  }
+
+  othersOpen(): boolean {
+    if (Atomics.load(this.opens, 0) > 1) return true;
+    // Slots of processes that died are cleared first, so that they do not count.
+    this.root.readerCheck();
+    for (const line of this.root.readerList().split('\n')) {
+      const pid = /^\s*(\d+)\s/.exec(line)?.[1];
+      if (pid !== undefined && Number(pid) !== process.pid) return true;
+    }
+    return false;
+  }
+}
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
