@@ -288,8 +288,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       if ((flags & Flag.DELETED) !== 0) return false;
       // While others write, a key this chest has not stored may have been stored by them since.
       const stored =
-        (flags & (Flag.ON_DISK | Flag.DISK_UNKNOWN)) !== 0 ||
-        (this.coherence.watching && this.storeHas(key));
+        (flags & (Flag.ON_DISK | Flag.DISK_UNKNOWN)) !== 0 || (this.coherence.watching && this.storeHas(key));
       if (!stored) this.tier.remove(slot);
       else this.tier.bury(slot, sizeOfKey(key));
       return true;
@@ -816,8 +815,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     if (this.coherence.takeForeignChanges()) {
       for (const slot of this.tier.all()) {
         const flags = this.tier.flags(slot);
-        if ((flags & Flag.DIRTY) !== 0)
-          this.tier.setFlags(slot, (flags & ~Flag.ON_DISK) | Flag.DISK_UNKNOWN);
+        if ((flags & Flag.DIRTY) !== 0) this.tier.setFlags(slot, (flags & ~Flag.ON_DISK) | Flag.DISK_UNKNOWN);
       }
     }
     if (this.tier.unknown === 0) return;

@@ -23,6 +23,9 @@ const PROBE_MS = 100;
 export class Coherence {
   /** True while others may write the store: every memory hit is then checked. */
   watching = false;
+  /** True when the next memory hit must look for foreign commits: while watching, and once a turn. */
+  private alert = true;
+  private turn: NodeJS.Immediate | undefined;
   private epoch = 1;
   /** Newest commit id whose changes this chest has taken into account. */
   private seen: number;
@@ -33,7 +36,10 @@ export class Coherence {
   constructor(private readonly feed: ChangeFeed = UNSHARED) {
     this.seen = feed.latest();
     this.watching = feed.othersOpen();
-    if (feed === UNSHARED) return;
+    if (feed === UNSHARED) {
+      this.alert = false;
+      return;
+    }
     feed.onCommit = (id) => {
       this.committed(id);
     };
@@ -49,16 +55,26 @@ export class Coherence {
    * Alone on its path, that is one comparison; otherwise the chest calls `revalidate`.
    */
   settled(slot: number): boolean {
-    return !this.watching && this.epochs[slot] === this.epoch;
+    return !this.alert && this.epochs[slot] === this.epoch;
   }
 
   /** Notes commits made by others since the last look; true if there were any. */
   catchUp(): boolean {
     const latest = this.feed.latest();
+    if (!this.watching && this.turn === undefined && this.feed !== UNSHARED) {
+      // Alone, one look per event-loop turn is enough: anything that could tell this process
+      // that another one wrote (a message, a child's exit, a timer) arrives in a later turn.
+      this.alert = false;
+      this.turn = setImmediate(() => {
+        this.turn = undefined;
+        this.alert = true;
+      });
+      this.turn.unref();
+    }
     if (latest === this.seen) return false;
     this.seen = latest;
     this.epoch++;
-    this.watching = true;
+    this.alert = this.watching = true;
     this.feed.refresh();
     return true;
   }
@@ -110,6 +126,7 @@ export class Coherence {
   }
 
   close(): void {
+    if (this.turn !== undefined) clearImmediate(this.turn);
     this.feed.onCommit = undefined;
     watched.delete(this);
     if (watched.size === 0 && timer !== undefined) {
@@ -146,6 +163,7 @@ export class Coherence {
     const others = this.feed.othersOpen();
     this.catchUp();
     this.watching = others;
+    if (others) this.alert = true;
   }
 }
 

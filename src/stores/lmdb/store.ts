@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { threadId } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import type { Database, RootDatabase } from 'lmdb';
 import { closeIndex, openIndex } from './env.js';
@@ -15,14 +16,7 @@ import type {
   SyncStore,
   WriteOp,
 } from '../types.js';
-import {
-  decodeRecord,
-  encodeFile,
-  encodeInline,
-  readStamp,
-  setStamp,
-  type IndexRecord,
-} from './record.js';
+import { decodeRecord, encodeFile, encodeInline, readStamp, setStamp, type IndexRecord } from './record.js';
 import {
   readValueFile,
   removeQuietly,
@@ -58,6 +52,8 @@ interface NativeEnv {
   getWriteTxnId(): number;
   info(): { lastTxnId: number };
 }
+/** Numbers the temporary files of every store in this thread. */
+let tempSerial = 0;
 /** LMDB's limit on key length with lmdb-js's default page size. */
 export const MAX_KEY_BYTES = 1978;
 
@@ -94,7 +90,6 @@ export class LmdbStore implements SyncStore {
   /** Files and folders written since the last flush, to be made durable by it. */
   private unsyncedFiles: string[] = [];
   private readonly unsyncedDirs = new Set<string>();
-  private tmpCounter = 0;
   private writtenSinceFlush = false;
   private closed = false;
   /** Id of the write transaction running now, 0 outside one. */
@@ -299,10 +294,7 @@ export class LmdbStore implements SyncStore {
             fs.renameSync(tmp, target);
             placed.push(name);
             this.files.putSync(name, p.key);
-            this.entries.putSync(
-              p.key,
-              encodeFile(kind, codec, checksum, byteLength, name, this.txnId),
-            );
+            this.entries.putSync(p.key, encodeFile(kind, codec, checksum, byteLength, name, this.txnId));
           }
         }
       }, COMMIT_NO_FLUSH);
@@ -475,8 +467,13 @@ export class LmdbStore implements SyncStore {
     return name;
   }
 
+  /**
+   * Unique among every store of every thread and process on this index: the pid first (stale files
+   * of dead processes are found by it), then the thread, then a counter shared by this thread's stores.
+   */
   private tempName(): string {
-    return path.join(this.tmpDir, `${process.pid}-${(this.tmpCounter++).toString(36)}.tmp`);
+    const serial = (tempSerial++).toString(36);
+    return path.join(this.tmpDir, `${process.pid}-${threadId}-${serial}.tmp`);
   }
 
   private ensureDir(dir: string): void {
