@@ -10,15 +10,17 @@ const PROBE_MS = 100;
  * Every slot of the tier remembers the version stamp of the store's entry its value came from (or
  * was written as), and the epoch in which that was last known to be current. The chest starts a
  * new epoch whenever it finds that the store has commits it did not make. A memory hit whose
- * epoch is old reads its key's stamp once (one index lookup): unchanged, the hit stands; changed,
- * the value is read again. So a stale copy is never served, and a hit costs one extra index read
- * only for the first use of each key after someone else committed.
+ * epoch is old reads its key's stamp once (one index lookup): unchanged, the hit stands; changed
+ * or gone, the value is read again. So a stale copy is never served, and after someone else
+ * commits, each key held in memory costs one extra index read on its next hit.
  *
- * Looking for foreign commits costs about a microsecond (LMDB's newest transaction id), so it is
- * done on every hit only while `watching`: while another process or chest has the path open. A
- * chest alone on its path pays nothing on a hit. It looks again before every read of the store
- * (a miss, `has`, `size`, iteration) and after each of its own commits, and it asks whether others
- * have the path open every `PROBE_MS` of event-loop time.
+ * Looking for foreign commits reads LMDB's newest transaction id (about a microsecond). A chest
+ * does it on every memory hit while `watching`: while another process or chest has its path open.
+ * Alone, it does it on the first hit of each event-loop turn (anything that could tell this
+ * process that another one wrote, a message, a child's exit, a timer, arrives in a later turn),
+ * before every read of the store (a miss, `has`, `size`, iteration) and after each of its own
+ * commits; every other hit costs one comparison. Whether others have the path open is asked
+ * every `PROBE_MS` of event-loop time, and found out at once when they commit.
  */
 export class Coherence {
   /** True while others may write the store: every memory hit is then checked. */

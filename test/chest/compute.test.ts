@@ -60,9 +60,10 @@ describe('Chest compute', () => {
     expect(c.get('n')).toBe(1);
   });
 
-  // Under a loaded machine a worker has been seen to end by a signal, with no output, twice in about
-  // 13 runs of the chest and store tests; the cause is not found yet. The retry keeps that from blocking CI
-  // while it is investigated; the signal is part of the assertion, so a crash on every try fails.
+  // About one run in eight of 8 processes, a worker dies inside LMDB's write path: a SIGSEGV in
+  // mdb_cursor_put, or MDB_BAD_TXN after "mdb_page_touch error". It happens outside vitest too, and
+  // before version stamps existed; docs/RELIABILITY.md has what is known. The retry keeps it from
+  // blocking CI; the exit code and signal are asserted, so a failure on every try still fails.
   it('Chest compute keeps a counter exact across 8 processes', { retry: 2 }, async () => {
     const dir = freshPath();
     new Chest({ path: dir }).close();

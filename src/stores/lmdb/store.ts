@@ -5,7 +5,7 @@ import { threadId } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import type { Database, RootDatabase } from 'lmdb';
 import { closeIndex, openIndex } from './env.js';
-import { ChestError, ErrorCode, ioError } from '../../errors.js';
+import { ChestError, ErrorCode, ioError, isChestError } from '../../errors.js';
 import type {
   ChangeFeed,
   ChestMeta,
@@ -52,6 +52,11 @@ interface NativeEnv {
   getWriteTxnId(): number;
   info(): { lastTxnId: number };
 }
+/**
+ * What the `files` table maps a value file's name to once its entry no longer uses it: the name is
+ * kept from reuse until the file is removed (an encoded key is never empty, so this is no key).
+ */
+const GIVEN_UP = Buffer.alloc(0);
 /** Numbers the temporary files of every store in this thread. */
 let tempSerial = 0;
 /** LMDB's limit on key length with lmdb-js's default page size. */
@@ -92,6 +97,8 @@ export class LmdbStore implements SyncStore {
   private readonly unsyncedDirs = new Set<string>();
   private writtenSinceFlush = false;
   private closed = false;
+  /** Names of value files this store gave up, still registered as such in the `files` table. */
+  private givenUp: string[] = [];
   /** Id of the write transaction running now, 0 outside one. */
   private txnId = 0;
   /** Open stores on this index in this process, all threads together (lmdb-js shares the memory). */
@@ -129,15 +136,26 @@ export class LmdbStore implements SyncStore {
 
   get(key: Uint8Array): StoredValue | undefined {
     this.assertOpen();
-    // A file can be replaced by another process between reading the entry and opening the file;
-    // the entry is then read again. Twice more is plenty: every retry means a commit happened.
-    for (let attempt = 0; attempt < 3; attempt++) {
+    // A file can be replaced by another process between reading the entry and opening the file,
+    // and its name even given to a newer version: the entry is then read again, from the newest
+    // commit. Every retry means other commits happened; a few are plenty.
+    for (let attempt = 0; attempt < 5; attempt++) {
       const record = this.readRecord(key);
       if (record === undefined) return undefined;
       const { kind, codec, checksum, stamp: version } = record;
       if (record.file === undefined) return { kind, codec, data: record.data, checksum, version };
       const file = path.join(this.location, record.file);
-      const data = readValueFile(file, record.byteLength, checksum);
+      let data: Buffer | undefined;
+      try {
+        data = readValueFile(file, record.byteLength, checksum);
+      } catch (error) {
+        if (!isChestError(error, ErrorCode.CORRUPT)) throw error;
+        // Damage only if the entry still names this file as this version.
+        this.root.resetReadTxn();
+        const again = this.readRecord(key);
+        if (again?.file === record.file && again.stamp === record.stamp) throw error;
+        continue;
+      }
       if (data !== undefined) return { kind, codec, data, checksum, version };
       this.root.resetReadTxn();
     }
@@ -279,7 +297,7 @@ export class LmdbStore implements SyncStore {
           // a reader of the old entry never finds the new value under the old name.
           const name = p.file === undefined ? undefined : this.freeName(this.fileName(p.key));
           if (old?.file !== undefined) {
-            this.files.removeSync(old.file);
+            this.files.putSync(old.file, GIVEN_UP);
             replaced.push(old.file);
           }
           if (p.record !== undefined) {
@@ -325,7 +343,7 @@ export class LmdbStore implements SyncStore {
         this.entries.removeSync(k);
         if (old.file !== undefined) {
           file = old.file;
-          this.files.removeSync(old.file);
+          this.files.putSync(old.file, GIVEN_UP);
         }
       }, COMMIT_NO_FLUSH);
     } catch (error) {
@@ -358,6 +376,7 @@ export class LmdbStore implements SyncStore {
         for (const name of this.files.getKeys({})) names.push(name);
         this.entries.clearSync();
         this.files.clearSync();
+        for (const name of names) this.files.putSync(name, GIVEN_UP);
       }, COMMIT_NO_FLUSH);
     } catch (error) {
       throw ioError(`cannot clear ${this.location}`, error);
@@ -425,15 +444,34 @@ export class LmdbStore implements SyncStore {
     const transactionSync = this.root.transactionSync.bind(this.root) as SyncTransaction;
     const env = (this.root as unknown as { env: NativeEnv }).env;
     let id = 0;
+    const settled = this.givenUp;
     try {
       const result = transactionSync(() => {
         id = this.txnId = env.getWriteTxnId();
+        this.releaseNames(settled);
         return action();
       }, flags);
       if (id !== 0) (this.changes as LmdbChangeFeed).committed(id);
+      if (settled.length > 0) this.givenUp = this.givenUp.filter((name) => !settled.includes(name));
       return result;
     } finally {
       this.txnId = 0;
+    }
+  }
+
+  /**
+   * Inside a write transaction: frees, for reuse, the names of value files this store gave up and
+   * has since removed. A name stays registered (as given up) from the commit that replaced its
+   * file until then, so that no other process can give the name to a new file that this one's
+   * removal, coming after the commit, would delete.
+   */
+  private releaseNames(names: readonly string[]): void {
+    for (const name of names) {
+      const owner = this.files.getBinaryFast(name);
+      if (owner === undefined || owner.length !== 0) continue;
+      // Removed after the commit already, unless that failed: no entry refers to it either way.
+      removeQuietly(path.join(this.location, name));
+      this.files.removeSync(name);
     }
   }
 
@@ -488,11 +526,13 @@ export class LmdbStore implements SyncStore {
     this.unsyncedDirs.add(path.dirname(file));
   }
 
+  /** Removes value files given up by a committed transaction; their names are freed by the next one. */
   private removeFiles(names: readonly string[]): void {
     for (const name of names) {
       const file = path.join(this.location, name);
       removeQuietly(file);
       this.unsyncedDirs.add(path.dirname(file));
+      this.givenUp.push(name);
     }
   }
 
