@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { crc32 } from 'node:zlib';
-import { ChestError, ErrorCode, isChestError } from './errors.js';
+import { ChestError, ErrorCode, isChestError, namingKey } from './errors.js';
 import { decodeKey, encodeKey, keyIdentity } from './keys/codec.js';
 import { defaultKeyToFilename, safeRelativePath } from './keys/filename.js';
 import type { Key } from './keys/types.js';
@@ -15,6 +15,15 @@ import { compressionName, resolveCompression, type CompressionName } from './val
 import { ValueCodec } from './values/codec.js';
 import { INDEX_DIR, LmdbStore } from './stores/lmdb/store.js';
 import type { StoredValue, SyncStore, WriteOp } from './stores/types.js';
+import {
+  compactStore,
+  repairStore,
+  verifyStore,
+  type CompactReport,
+  type MaintenanceOptions,
+  type RepairReport,
+  type VerifyReport,
+} from './maintenance.js';
 import { forgetTemporary, makeTemporaryDir, trackOpen, untrackOpen } from './lifecycle.js';
 
 /** On-disk format version written by this library. */
@@ -323,7 +332,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
         if ((this.tier.flags(slot) & Flag.DELETED) === 0) yield [key, this.tier.value(slot)];
         continue;
       }
-      const stored = this.store.get(encodeKey(key));
+      const stored = this.read(key);
       if (stored !== undefined) yield [key, this.decode(key, stored, true)];
     }
   }
@@ -380,6 +389,40 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       }
     }
     return result;
+  }
+
+  /**
+   * Reads every entry the store holds and checks it (checksums, value files), and looks for files no
+   * entry refers to. Damage is reported, never thrown; values held only in memory are not looked at.
+   */
+  verify(options?: MaintenanceOptions): VerifyReport<K> {
+    this.assertOpen();
+    return verifyStore(this.store, options).report as VerifyReport<K>;
+  }
+
+  /**
+   * Drops the stored entries whose data is gone or damaged, and removes orphan files. A dropped key
+   * whose value this chest still holds in memory keeps it, and writes it again with the next spill
+   * or flush.
+   */
+  repair(options: MaintenanceOptions = {}): RepairReport<K> {
+    this.assertWritable();
+    return repairStore(this.store, options, (key) => {
+      this.forgetStored(key as K);
+    }) as RepairReport<K>;
+  }
+
+  /**
+   * Writes what is in memory, removes orphan files and rewrites the index without its free space.
+   * Needs the chest to be open nowhere else (`CHEST_LOCKED` otherwise).
+   */
+  compact(options: MaintenanceOptions = {}): CompactReport {
+    this.assertWritable();
+    this.flush();
+    options.onProgress?.(0, 1);
+    const report = compactStore(this.store);
+    options.onProgress?.(1, 1);
+    return report;
   }
 
   /** True when the key's value is held in memory (chest's `key in c.inmem`). */
@@ -577,10 +620,18 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
 
   /** Reads a key from the store and keeps it in memory when `cache` and it fits. */
   private load(key: K, cache: boolean): V | undefined {
-    const encoded = encodeKey(key);
-    const stored = this.store.get(encoded);
+    const stored = this.read(key);
     if (stored === undefined) return undefined;
     return this.decode(key, stored, cache);
+  }
+
+  /** The store's copy of a key; damage is reported naming the key. */
+  private read(key: K): StoredValue | undefined {
+    try {
+      return this.store.get(encodeKey(key));
+    } catch (error) {
+      throw namingKey(error, key, describeKey(key));
+    }
   }
 
   private decode(key: K, stored: StoredValue, cache: boolean): V {
@@ -697,6 +748,15 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     if (deleted) return;
     this.counters.spills++;
     this.onOverflow?.(key);
+  }
+
+  /** The store no longer holds `key`: a copy in memory becomes the only one, to be written again. */
+  private forgetStored(key: K): void {
+    const slot = this.tier.find(keyIdentity(key));
+    if (slot === 0) return;
+    const flags = this.tier.flags(slot);
+    if ((flags & Flag.DELETED) !== 0) this.tier.remove(slot);
+    else this.tier.setFlags(slot, (flags & ~(Flag.ON_DISK | Flag.DISK_UNKNOWN)) | Flag.DIRTY);
   }
 
   /** Finds out, for entries added since the store was last consulted, whether the store has them. */

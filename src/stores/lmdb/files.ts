@@ -122,9 +122,18 @@ export function removeStaleTemporaries(tmpDir: string): void {
   }
   for (const name of names) {
     const pid = Number.parseInt(name, 10);
-    if (pid === process.pid || (Number.isInteger(pid) && isAlive(pid))) continue;
+    if (pid === process.pid || !isStaleTemporary(name)) continue;
     removeQuietly(path.join(tmpDir, name));
   }
+}
+
+/**
+ * True for a temporary file no running writer owns. This process's own are stale too: every write
+ * here is synchronous, so none is in flight when anyone asks.
+ */
+export function isStaleTemporary(name: string): boolean {
+  const pid = Number.parseInt(name, 10);
+  return pid === process.pid || !Number.isInteger(pid) || !isAlive(pid);
 }
 
 function isAlive(pid: number): boolean {

@@ -3,13 +3,16 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import type { Database, RootDatabase } from 'lmdb';
-import { closeIndex, openIndex } from './env.js';
+import { closeIndex, indexUsers, openIndex } from './env.js';
+import { compactIndex } from './compact.js';
+import { orphanFiles, removeOrphans, repairIndex, TMP_DIR, type IndexAccess } from './verify.js';
 import { ChestError, ErrorCode, ioError } from '../../errors.js';
 import type {
   ChestMeta,
   EntryInfo,
   KeyRange,
   StoreFeatures,
+  StoreDamage,
   StoredValue,
   SyncStore,
   WriteOp,
@@ -69,10 +72,12 @@ export class LmdbStore implements SyncStore {
   };
   readonly location: string;
 
-  private readonly root: RootDatabase;
-  private readonly entries: Database<Buffer, Buffer>;
-  private readonly files: Database<Buffer, string>;
-  private readonly meta: Database<string, string>;
+  // Replaced only by `compact`, which reopens the index.
+  private root: RootDatabase;
+  private entries: Database<Buffer, Buffer>;
+  private files: Database<Buffer, string>;
+  private meta: Database<string, string>;
+  private readonly indexDir: string;
   private readonly tmpDir: string;
   private readonly inlineThreshold: number;
   private readonly fileName: (key: Uint8Array) => string;
@@ -91,7 +96,8 @@ export class LmdbStore implements SyncStore {
     this.fileName = options.fileName;
     this.readOnly = options.readOnly ?? false;
     const indexDir = path.join(this.location, INDEX_DIR);
-    this.tmpDir = path.join(indexDir, 'tmp');
+    this.indexDir = indexDir;
+    this.tmpDir = path.join(indexDir, TMP_DIR);
     try {
       if (!this.readOnly) fs.mkdirSync(this.tmpDir, { recursive: true, mode: 0o755 });
       const tables = openIndex(indexDir, this.readOnly);
@@ -389,6 +395,67 @@ export class LmdbStore implements SyncStore {
       this.closed = true;
       closeIndex(this.root);
     }
+  }
+
+  orphanFiles(): string[] {
+    this.assertOpen();
+    return orphanFiles(this.access());
+  }
+
+  repair(
+    recheck: readonly Uint8Array[],
+    drop: readonly Uint8Array[],
+  ): { dropped: StoreDamage[]; removedFiles: string[] } {
+    this.assertWritable();
+    this.writtenSinceFlush = true;
+    try {
+      return repairIndex(this.access(), recheck, drop);
+    } catch (error) {
+      throw ioError(`cannot repair ${this.location}`, error);
+    }
+  }
+
+  /**
+   * Removes orphan files, then rewrites the index compactly (see compact.ts): only when no other
+   * store in this process and no other process has the index open, else `CHEST_LOCKED`.
+   */
+  compact(): { bytesBefore: number; bytesAfter: number; removedFiles: string[] } {
+    this.assertWritable();
+    if (indexUsers(this.indexDir) > 1) {
+      throw new ChestError(
+        ErrorCode.LOCKED,
+        `cannot compact ${this.location}: another chest in this process has it open`,
+      );
+    }
+    const access = this.access();
+    let removedFiles: string[];
+    try {
+      removedFiles = access.transact(() => removeOrphans(access));
+    } catch (error) {
+      throw ioError(`cannot remove orphan files of ${this.location}`, error);
+    }
+    this.writtenSinceFlush = true;
+    this.flush();
+    closeIndex(this.root);
+    try {
+      return { ...compactIndex(this.indexDir), removedFiles };
+    } finally {
+      const tables = openIndex(this.indexDir, false);
+      this.root = tables.root;
+      this.entries = tables.entries;
+      this.files = tables.files;
+      this.meta = tables.meta;
+    }
+  }
+
+  private access(): IndexAccess {
+    return {
+      location: this.location,
+      indexDir: this.indexDir,
+      entries: this.entries,
+      files: this.files,
+      transact: (action) => this.transact(action, COMMIT_NO_FLUSH),
+    };
   }
 
   /** Runs `action` in one write transaction of the index (all its tables). */
