@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { checkIndexFile } from './index-check.js';
 import { open, type Database, type RootDatabase, type RootDatabaseOptionsWithPath } from 'lmdb';
 
 /** The tables of one chest's index. */
@@ -64,6 +65,7 @@ export function openIndex(indexDir: string, readOnly: boolean): IndexTables {
       `${indexDir} is open read-only in this process; close it before opening it for writing`,
     );
   }
+  checkIndexFile(indexDir, readOnly);
   const root = open({ ...indexOptions(indexDir), readOnly });
   const tables: IndexTables = {
     root,
