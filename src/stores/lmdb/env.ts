@@ -67,6 +67,8 @@ export function openIndex(indexDir: string, readOnly: boolean): IndexTables {
   }
   checkIndexFile(indexDir, readOnly);
   const root = open({ ...indexOptions(indexDir), readOnly });
+  // Reader slots of processes that died (a crash, SIGKILL) stay taken until someone clears them.
+  root.readerCheck();
   const tables: IndexTables = {
     root,
     entries: root.openDB<Buffer, Buffer>({ name: 'entries', keyEncoding: 'binary', encoding: 'binary' }),
