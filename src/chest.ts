@@ -653,7 +653,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     if (size <= this.tier.budget) {
       const slot = this.tier.add(keyIdentity(key), key, value, size, Flag.ON_DISK);
       if (!this.immutable) this.tier.setChecksum(slot, stored.checksum ?? crc32(stored.data));
-      if (this.tier.overBudget) this.shrink();
+      if (this.tier.overBudget) this.shrinkAfterRead();
     }
     return value;
   }
@@ -673,6 +673,18 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     if (slot !== 0) this.tier.remove(slot);
     this.onOverflow?.(key);
     return true;
+  }
+
+  /**
+   * A read must not fail because the disk is full: the spill it causes is tried, and on failure
+   * memory stays over budget until the next write, which reports the error.
+   */
+  private shrinkAfterRead(): void {
+    try {
+      this.shrink();
+    } catch (error) {
+      if (!isChestError(error, ErrorCode.DISK_FULL) && !isChestError(error, ErrorCode.IO)) throw error;
+    }
   }
 
   /** Spills least recently used entries until the tier is under its limits. */

@@ -92,5 +92,5 @@ function otherReaders(root: RootDatabase): number[] {
 
 function close(root: RootDatabase | undefined): void {
   // Without pending asynchronous writes (none are made here) lmdb-js closes synchronously.
-  if (root !== undefined) void root.close();
+  if (root !== undefined) root.close().catch(() => undefined);
 }

@@ -85,7 +85,8 @@ export function closeIndex(root: RootDatabase): void {
     if (--entry.users > 0) return;
     shared.delete(id);
     // Without pending asynchronous writes (this library makes none) lmdb-js closes synchronously.
-    void root.close();
+    // A failure to close is not the caller's to handle, and must not surface as an unhandled rejection.
+    root.close().catch(() => undefined);
     return;
   }
 }

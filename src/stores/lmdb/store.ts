@@ -5,6 +5,7 @@ import { crc32 } from 'node:zlib';
 import type { Database, RootDatabase } from 'lmdb';
 import { closeIndex, indexUsers, openIndex } from './env.js';
 import { compactIndex } from './compact.js';
+import { indexError } from './disk.js';
 import { orphanFiles, removeOrphans, repairIndex, TMP_DIR, type IndexAccess } from './verify.js';
 import { ChestError, ErrorCode, ioError } from '../../errors.js';
 import type {
@@ -85,6 +86,8 @@ export class LmdbStore implements SyncStore {
   private readonly readOnly: boolean;
   /** Files and folders written since the last flush, to be made durable by it. */
   private unsyncedFiles: string[] = [];
+  /** Value files whose fsync failed: rewritten whole by the next flush, never synced again. */
+  private readonly lostFiles = new Set<string>();
   private readonly unsyncedDirs = new Set<string>();
   private tmpCounter = 0;
   private writtenSinceFlush = false;
@@ -284,7 +287,7 @@ export class LmdbStore implements SyncStore {
       // Nothing was committed: the files renamed into place are referenced by no entry.
       for (const name of placed) removeQuietly(path.join(this.location, name));
       discard(placements);
-      throw ioError(`cannot write to the index of ${this.location}`, error);
+      throw indexError(`cannot write to the index of ${this.location}`, error, this.location);
     }
     for (const name of placed) this.noteUnsynced(path.join(this.location, name));
     // A name given up early in the batch may have been taken again by a later entry of it.
@@ -311,7 +314,7 @@ export class LmdbStore implements SyncStore {
         }
       }, COMMIT_NO_FLUSH);
     } catch (error) {
-      throw ioError(`cannot delete from the index of ${this.location}`, error);
+      throw indexError(`cannot delete from the index of ${this.location}`, error, this.location);
     }
     if (file !== undefined) this.removeFiles([file]);
     return existed;
@@ -342,7 +345,7 @@ export class LmdbStore implements SyncStore {
         this.files.clearSync();
       }, COMMIT_NO_FLUSH);
     } catch (error) {
-      throw ioError(`cannot clear ${this.location}`, error);
+      throw indexError(`cannot clear ${this.location}`, error, this.location);
     }
     this.removeFiles(names);
   }
@@ -365,17 +368,30 @@ export class LmdbStore implements SyncStore {
     try {
       this.transact(() => this.meta.putSync('chest', JSON.stringify(meta)), COMMIT_AND_FLUSH);
     } catch (error) {
-      throw ioError(`cannot write the manifest of ${this.location}`, error);
+      throw indexError(`cannot write the manifest of ${this.location}`, error, this.location);
     }
   }
 
   flush(): void {
     this.assertOpen();
     if (this.readOnly || !this.writtenSinceFlush) return;
+    if (this.lostFiles.size > 0) this.rewriteLost();
     // Order matters: file data, then the folder entries naming the files, then the index that
     // points at them. An index that became durable before its files would point at nothing.
-    for (const file of this.unsyncedFiles) syncFile(file);
+    const files = this.unsyncedFiles;
     this.unsyncedFiles = [];
+    for (let i = 0; i < files.length; i++) {
+      try {
+        syncFile(files[i]!);
+      } catch (error) {
+        // After a failed fsync the kernel may have dropped the data while the file reads back
+        // fine from its cache: syncing again would "succeed" over lost data. The file is rewritten
+        // by the next flush instead (a new file, synced on its own), and this one counts as lost.
+        this.unsyncedFiles.push(...files.slice(i));
+        this.lostFiles.add(files[i]!);
+        throw error;
+      }
+    }
     for (const dir of this.unsyncedDirs) syncDir(dir);
     this.unsyncedDirs.clear();
     try {
@@ -383,7 +399,7 @@ export class LmdbStore implements SyncStore {
       this.transact(() => this.meta.putSync('flushed', String(Date.now())), COMMIT_AND_FLUSH);
       this.writtenSinceFlush = false;
     } catch (error) {
-      throw ioError(`cannot flush the index of ${this.location}`, error);
+      throw indexError(`cannot flush the index of ${this.location}`, error, this.location);
     }
   }
 
@@ -394,6 +410,37 @@ export class LmdbStore implements SyncStore {
     } finally {
       this.closed = true;
       closeIndex(this.root);
+    }
+  }
+
+  /**
+   * Writes each lost file again from its entry's bytes as the page cache still holds them (checked
+   * against the entry's checksum), to a new file synced before it replaces the old name.
+   */
+  private rewriteLost(): void {
+    for (const file of this.lostFiles) {
+      const name = path.relative(this.location, file).split(path.sep).join('/');
+      const key = this.files.get(name);
+      const record = key === undefined ? undefined : this.readRecord(key);
+      if (record?.file !== name) {
+        // Replaced or deleted since: nothing refers to the lost file any more.
+        this.lostFiles.delete(file);
+        this.unsyncedFiles = this.unsyncedFiles.filter((f) => f !== file);
+        continue;
+      }
+      const data = readValueFile(file, record.byteLength, record.checksum);
+      if (data === undefined) throw new ChestError(ErrorCode.MISSING_FILE, `${file} is missing`, { file });
+      const tmp = this.tempName();
+      writeNewFile(tmp, data, true);
+      try {
+        this.transact(() => fs.renameSync(tmp, file), COMMIT_NO_FLUSH);
+      } catch (error) {
+        removeQuietly(tmp);
+        throw ioError(`cannot replace ${file}`, error, file);
+      }
+      this.lostFiles.delete(file);
+      this.unsyncedFiles = this.unsyncedFiles.filter((f) => f !== file);
+      this.unsyncedDirs.add(path.dirname(file));
     }
   }
 
@@ -411,7 +458,7 @@ export class LmdbStore implements SyncStore {
     try {
       return repairIndex(this.access(), recheck, drop);
     } catch (error) {
-      throw ioError(`cannot repair ${this.location}`, error);
+      throw indexError(`cannot repair ${this.location}`, error, this.location);
     }
   }
 
@@ -432,7 +479,7 @@ export class LmdbStore implements SyncStore {
     try {
       removedFiles = access.transact(() => removeOrphans(access));
     } catch (error) {
-      throw ioError(`cannot remove orphan files of ${this.location}`, error);
+      throw indexError(`cannot remove orphan files of ${this.location}`, error, this.location);
     }
     this.writtenSinceFlush = true;
     this.flush();
