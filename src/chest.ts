@@ -24,6 +24,7 @@ import {
   type RepairReport,
   type VerifyReport,
 } from './maintenance.js';
+import { diskOptions, type DiskOptions } from './options/disk.js';
 import { forgetTemporary, makeTemporaryDir, trackOpen, untrackOpen } from './lifecycle.js';
 
 /** On-disk format version written by this library. */
@@ -88,6 +89,16 @@ export interface ChestOptions<K extends Key, V> {
    */
   immutable?: boolean;
   /**
+   * Bytes the chest may store on disk (values, keys and their records; see docs/RELIABILITY.md): a
+   * number or a string such as `'10 GB'`. Past it a write fails with `CHEST_DISK_FULL` and nothing
+   * is lost, or with `onDiskFull: 'evict'` the least recently used entries are dropped. Default: no limit.
+   */
+  availableDisk?: number | string;
+  /** What a write past `availableDisk` does: `'fail'` (default) or `'evict'` (a cache). */
+  onDiskFull?: 'fail' | 'evict';
+  /** Called with the keys evicted from disk to stay within `availableDisk`. */
+  onEvict?: (keys: K[]) => void;
+  /**
    * Opens an existing chest for reading only: `set`, `delete`, `clear` and the like throw
    * `CHEST_READ_ONLY`, and nothing in the directory is changed. Needs `path`.
    */
@@ -135,6 +146,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   private readonly naming: (key: K) => string;
   private readonly onMiss: ((key: K) => void) | undefined;
   private readonly onOverflow: ((key: K) => void) | undefined;
+  private readonly userOnEvict: ((keys: K[]) => void) | undefined;
   private readonly inlineThreshold: number;
   private readonly immutable: boolean;
   private readonly readOnly: boolean;
@@ -146,6 +158,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     bytesRead: 0,
     bytesWritten: 0,
   };
+  private readonly disk: DiskOptions;
   private dir: string;
   private temporary: boolean;
   private closed = false;
@@ -168,6 +181,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     this.sizeOfValue = options.sizeOf ?? defaultSizeOf;
     this.onMiss = options.onMiss;
     this.onOverflow = options.onOverflow;
+    this.userOnEvict = options.onEvict;
     this.readOnly = options.readOnly ?? false;
     if (this.readOnly && options.path === undefined && options.store === undefined) {
       throw new TypeError('readOnly needs the path of an existing chest');
@@ -175,6 +189,9 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     // Nothing can be written back, so there is nothing to check.
     this.immutable = (options.immutable ?? false) || this.readOnly;
     this.tier = new MemoryTier<K, V>(budget, maxEntries);
+    this.disk = diskOptions(options, (keys) => {
+      this.evicted(keys);
+    });
 
     this.temporary = options.path === undefined && options.store === undefined;
     this.dir = options.store?.location ?? path.resolve(options.path ?? makeTemporaryDir());
@@ -583,6 +600,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       inlineThreshold: this.inlineThreshold,
       fileName: (key) => this.naming(decodeKey(key) as K),
       readOnly: this.readOnly,
+      ...this.disk,
     });
   }
 
@@ -760,6 +778,17 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     if (deleted) return;
     this.counters.spills++;
     this.onOverflow?.(key);
+  }
+
+  /**
+   * Entries the store evicted for the disk quota. A copy in memory stays (flagged as held only
+   * there, so a later spill writes it again): removing slots here could pull them from under a
+   * spill that is running.
+   */
+  private evicted(encoded: Uint8Array[]): void {
+    const keys = encoded.map((bytes) => decodeKey(bytes) as K);
+    for (const key of keys) this.forgetStored(key);
+    this.userOnEvict?.(keys);
   }
 
   /** The store no longer holds `key`: a copy in memory becomes the only one, to be written again. */

@@ -6,6 +6,7 @@ import type { Database, RootDatabase } from 'lmdb';
 import { closeIndex, indexUsers, openIndex } from './env.js';
 import { compactIndex } from './compact.js';
 import { indexError } from './disk.js';
+import { DiskQuota, entryBytes } from './quota.js';
 import { orphanFiles, removeOrphans, repairIndex, TMP_DIR, type IndexAccess } from './verify.js';
 import { ChestError, ErrorCode, ioError } from '../../errors.js';
 import type {
@@ -18,7 +19,7 @@ import type {
   SyncStore,
   WriteOp,
 } from '../types.js';
-import { decodeRecord, encodeFile, encodeInline, type IndexRecord } from './record.js';
+import { decodeRecord, encodeFile, encodeInline, HEADER, type IndexRecord } from './record.js';
 import {
   readValueFile,
   removeQuietly,
@@ -39,6 +40,12 @@ export interface LmdbStoreOptions {
   /** Relative file name for a key's value file (validated by the caller). */
   readonly fileName: (key: Uint8Array) => string;
   readonly readOnly?: boolean;
+  /** Bytes the chest may store (see quota.ts). Default: no limit. */
+  readonly availableDisk?: number;
+  /** Past `availableDisk`: fail the write with `CHEST_DISK_FULL` (default), or evict the least recently used entries. */
+  readonly onDiskFull?: 'fail' | 'evict';
+  /** Told the encoded keys of entries evicted to make room. */
+  readonly onEvict?: (keys: Uint8Array[]) => void;
 }
 
 /**
@@ -90,6 +97,9 @@ export class LmdbStore implements SyncStore {
   private readonly lostFiles = new Set<string>();
   private readonly unsyncedDirs = new Set<string>();
   private tmpCounter = 0;
+  private readonly quota: DiskQuota | undefined;
+  private readonly evict: boolean;
+  private readonly onEvict: ((keys: Uint8Array[]) => void) | undefined;
   private writtenSinceFlush = false;
   private closed = false;
 
@@ -112,6 +122,12 @@ export class LmdbStore implements SyncStore {
       throw ioError(`cannot open the index of ${this.location}`, error, indexDir);
     }
     if (!this.readOnly) removeStaleTemporaries(this.tmpDir);
+    this.quota =
+      options.availableDisk === undefined
+        ? undefined
+        : new DiskQuota(options.availableDisk, () => this.entries);
+    this.evict = options.onDiskFull === 'evict';
+    this.onEvict = options.onEvict;
   }
 
   get(key: Uint8Array): StoredValue | undefined {
@@ -122,6 +138,7 @@ export class LmdbStore implements SyncStore {
       const record = this.readRecord(key);
       if (record === undefined) return undefined;
       const { kind, codec, checksum } = record;
+      this.quota?.touch(key);
       if (record.file === undefined) return { kind, codec, data: record.data, checksum };
       const file = path.join(this.location, record.file);
       const data = readValueFile(file, record.byteLength, checksum);
@@ -158,6 +175,7 @@ export class LmdbStore implements SyncStore {
     this.assertWritable();
     if (ops.length === 0) return;
     for (const op of ops) checkKeyLength(op.key);
+    if (this.quota !== undefined) this.makeRoom(this.quota, ops);
     // Large values go to temporary files before the transaction, so that the index's write lock is
     // held only for renames and small writes.
     const placements: Placement[] = [];
@@ -255,12 +273,17 @@ export class LmdbStore implements SyncStore {
     if (staged.length === 0 && within === undefined) return;
     this.writtenSinceFlush = true;
     let placements = staged;
+    let delta = 0;
     const placed: string[] = [];
     const replaced: string[] = [];
     try {
       this.transact(() => {
         if (within !== undefined) placements = within();
         for (const p of placements) {
+          if (this.quota !== undefined) {
+            const before = this.entries.getBinaryFast(p.key);
+            if (before !== undefined) delta -= entryBytes(p.key, before);
+          }
           const old = this.rawRecord(p.key);
           // The new name is chosen while the old file is still registered, so the two differ and
           // a reader of the old entry never finds the new value under the old name.
@@ -281,6 +304,10 @@ export class LmdbStore implements SyncStore {
             this.files.putSync(name, p.key);
             this.entries.putSync(p.key, encodeFile(kind, codec, checksum, byteLength, name));
           }
+          if (this.quota !== undefined) {
+            const after = this.entries.getBinaryFast(p.key);
+            if (after !== undefined) delta += entryBytes(p.key, after);
+          }
         }
       }, COMMIT_NO_FLUSH);
     } catch (error) {
@@ -289,6 +316,8 @@ export class LmdbStore implements SyncStore {
       discard(placements);
       throw indexError(`cannot write to the index of ${this.location}`, error, this.location);
     }
+    this.quota?.adjust(delta);
+    if (this.quota !== undefined) for (const p of placements) this.quota.touch(p.key);
     for (const name of placed) this.noteUnsynced(path.join(this.location, name));
     // A name given up early in the batch may have been taken again by a later entry of it.
     const taken = new Set(placed);
@@ -304,6 +333,8 @@ export class LmdbStore implements SyncStore {
     let file: string | undefined;
     try {
       this.transact(() => {
+        const raw = this.entries.getBinaryFast(k);
+        if (raw !== undefined) this.quota?.adjust(-entryBytes(k, raw));
         const old = this.rawRecord(k);
         if (old === undefined) return;
         existed = true;
@@ -347,6 +378,7 @@ export class LmdbStore implements SyncStore {
     } catch (error) {
       throw indexError(`cannot clear ${this.location}`, error, this.location);
     }
+    this.quota?.recount();
     this.removeFiles(names);
   }
 
@@ -414,6 +446,62 @@ export class LmdbStore implements SyncStore {
   }
 
   /**
+   * Makes room for `ops` under the quota: fails with `CHEST_DISK_FULL`, or (evicting) deletes the
+   * least recently used other entries in one transaction and names them to `onEvict`.
+   */
+  private makeRoom(quota: DiskQuota, ops: readonly WriteOp[]): void {
+    let incoming = 0;
+    const keep = new Set<string>();
+    for (const op of ops) {
+      const key = asBuffer(op.key);
+      keep.add(key.toString('hex'));
+      const old = this.entries.getBinaryFast(key);
+      if (old !== undefined) incoming -= entryBytes(key, old);
+      // A record's header, and a file entry's length and name: a fair upper bound.
+      if (op.type === 'put') incoming += key.byteLength + op.value.data.byteLength + HEADER + 8 + 256;
+    }
+    const used = quota.used();
+    let need = used + incoming - quota.limit;
+    if (need <= 0) return;
+    const full = (): ChestError =>
+      new ChestError(
+        ErrorCode.DISK_FULL,
+        `${this.location} would exceed its disk quota of ${quota.limit} bytes (${used} in use, ${incoming} more needed)`,
+      );
+    if (!this.evict) throw full();
+    const victims: Buffer[] = [];
+    for (const key of quota.oldest(keep)) {
+      const record = this.entries.getBinaryFast(key);
+      if (record === undefined) continue;
+      need -= entryBytes(key, record);
+      victims.push(key);
+      if (need <= 0) break;
+    }
+    if (need > 0) throw full();
+    const names: string[] = [];
+    try {
+      this.transact(() => {
+        for (const key of victims) {
+          const old = this.rawRecord(key);
+          if (old === undefined) continue;
+          this.entries.removeSync(key);
+          if (old.file !== undefined) {
+            this.files.removeSync(old.file);
+            names.push(old.file);
+          }
+        }
+      }, COMMIT_NO_FLUSH);
+    } catch (error) {
+      throw indexError(`cannot evict from ${this.location}`, error, this.location);
+    }
+    this.writtenSinceFlush = true;
+    quota.recount();
+    for (const key of victims) quota.forget(key);
+    this.removeFiles(names);
+    this.onEvict?.(victims);
+  }
+
+  /**
    * Writes each lost file again from its entry's bytes as the page cache still holds them (checked
    * against the entry's checksum), to a new file synced before it replaces the old name.
    */
@@ -455,6 +543,7 @@ export class LmdbStore implements SyncStore {
   ): { dropped: StoreDamage[]; removedFiles: string[] } {
     this.assertWritable();
     this.writtenSinceFlush = true;
+    this.quota?.recount();
     try {
       return repairIndex(this.access(), recheck, drop);
     } catch (error) {
