@@ -41,7 +41,7 @@ afterAll(() => {
   fs.rmSync(mountPoint, { recursive: true, force: true });
 });
 
-type Write = (chest: Chest<string, unknown>, i: number, model: Map<string, unknown>) => void;
+type Write = (chest: Chest<string>, i: number, model: Map<string, unknown>) => void;
 
 /**
  * Fills the tmpfs with `write` (which records in `model` only what succeeded) until a call throws,

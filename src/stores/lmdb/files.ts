@@ -37,9 +37,13 @@ export function writeNewFile(file: string, data: Uint8Array, sync: boolean): voi
 export function readValueFile(file: string, byteLength: number, checksum: number): Buffer | undefined {
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    // Not through a symlink: the store never makes one, and a hostile chest could point it anywhere.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP')
+      throw new ChestError(ErrorCode.CORRUPT, `${file} is a symlink; value files never are`, { file });
     throw ioError(`cannot open ${file}`, error, file);
   }
   try {

@@ -287,7 +287,7 @@ export class LmdbStore implements SyncStore {
           const old = this.rawRecord(p.key);
           // The new name is chosen while the old file is still registered, so the two differ and
           // a reader of the old entry never finds the new value under the old name.
-          const name = p.file === undefined ? undefined : this.freeName(this.fileName(p.key));
+          let name = p.file === undefined ? undefined : this.freeName(this.fileName(p.key));
           if (old?.file !== undefined) {
             this.files.removeSync(old.file);
             replaced.push(old.file);
@@ -297,8 +297,14 @@ export class LmdbStore implements SyncStore {
             if (old !== undefined) this.entries.removeSync(p.key);
           } else {
             const { tmp, kind, codec, checksum, byteLength } = p.file;
-            const target = path.join(this.location, name);
+            let target = path.join(this.location, name);
             this.ensureDir(path.dirname(target));
+            // Something already at the name that no entry holds: an orphan, or on a file system
+            // that ignores case, the file of a key whose name differs only in case. Never replace it.
+            if (exists(target)) {
+              name = this.freeName(`${name}~`);
+              target = path.join(this.location, name);
+            }
             fs.renameSync(tmp, target);
             placed.push(name);
             this.files.putSync(name, p.key);
@@ -637,6 +643,7 @@ export class LmdbStore implements SyncStore {
   private ensureDir(dir: string): void {
     if (this.knownDirs.has(dir)) return;
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    assertNoSymlink(this.location, dir);
     this.knownDirs.add(dir);
     this.unsyncedDirs.add(path.dirname(dir));
   }
@@ -682,6 +689,32 @@ function linkOrCopy(from: string, to: string): void {
   } catch {
     // Another file system, or one without hard links.
     fs.copyFileSync(from, to, fs.constants.COPYFILE_EXCL);
+  }
+}
+
+/** True when anything (a file, a folder, a dangling symlink) is at `file`. */
+function exists(file: string): boolean {
+  try {
+    fs.lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A hostile chest could hold a symlink where a folder of value files goes, and make a writer put
+ * files outside the chest: every folder between the chest and `dir` must be a real one.
+ */
+function assertNoSymlink(root: string, dir: string): void {
+  let current = dir;
+  while (current.length > root.length && current.startsWith(root)) {
+    if (fs.lstatSync(current).isSymbolicLink()) {
+      throw new ChestError(ErrorCode.CORRUPT, `${current} is a symlink; a chest's folders never are`, {
+        file: current,
+      });
+    }
+    current = path.dirname(current);
   }
 }
 
