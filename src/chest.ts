@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { crc32 } from 'node:zlib';
-import { ChestError, ErrorCode, isChestError } from './errors.js';
+import { ChestError, ErrorCode, isChestError, namingKey } from './errors.js';
 import { decodeKey, encodeKey, keyIdentity } from './keys/codec.js';
 import { defaultKeyToFilename, safeRelativePath } from './keys/filename.js';
 import type { Key } from './keys/types.js';
@@ -15,6 +15,16 @@ import { compressionName, resolveCompression, type CompressionName } from './val
 import { ValueCodec } from './values/codec.js';
 import { INDEX_DIR, LmdbStore } from './stores/lmdb/store.js';
 import type { StoredValue, SyncStore, WriteOp } from './stores/types.js';
+import {
+  compactStore,
+  repairStore,
+  verifyStore,
+  type CompactReport,
+  type MaintenanceOptions,
+  type RepairReport,
+  type VerifyReport,
+} from './maintenance.js';
+import { diskOptions, type DiskOptions } from './options/disk.js';
 import { forgetTemporary, makeTemporaryDir, trackOpen, untrackOpen } from './lifecycle.js';
 import { Coherence } from './coherence.js';
 
@@ -80,6 +90,16 @@ export interface ChestOptions<K extends Key, V> {
    */
   immutable?: boolean;
   /**
+   * Bytes the chest may store on disk (values, keys and their records; see docs/RELIABILITY.md): a
+   * number or a string such as `'10 GB'`. Past it a write fails with `CHEST_DISK_FULL` and nothing
+   * is lost, or with `onDiskFull: 'evict'` the least recently used entries are dropped. Default: no limit.
+   */
+  availableDisk?: number | string;
+  /** What a write past `availableDisk` does: `'fail'` (default) or `'evict'` (a cache). */
+  onDiskFull?: 'fail' | 'evict';
+  /** Called with the keys evicted from disk to stay within `availableDisk`. */
+  onEvict?: (keys: K[]) => void;
+  /**
    * Opens an existing chest for reading only: `set`, `delete`, `clear` and the like throw
    * `CHEST_READ_ONLY`, and nothing in the directory is changed. Needs `path`.
    */
@@ -134,6 +154,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   private readonly naming: (key: K) => string;
   private readonly onMiss: ((key: K) => void) | undefined;
   private readonly onOverflow: ((key: K) => void) | undefined;
+  private readonly userOnEvict: ((keys: K[]) => void) | undefined;
   private readonly inlineThreshold: number;
   private readonly immutable: boolean;
   private readonly readOnly: boolean;
@@ -147,6 +168,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     bytesRead: 0,
     bytesWritten: 0,
   };
+  private readonly disk: DiskOptions;
   private dir: string;
   private temporary: boolean;
   private closed = false;
@@ -169,6 +191,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     this.sizeOfValue = options.sizeOf ?? defaultSizeOf;
     this.onMiss = options.onMiss;
     this.onOverflow = options.onOverflow;
+    this.userOnEvict = options.onEvict;
     this.readOnly = options.readOnly ?? false;
     this.durable = options.durable ?? false;
     if (this.readOnly && options.path === undefined && options.store === undefined) {
@@ -177,6 +200,9 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     // Nothing can be written back, so there is nothing to check.
     this.immutable = (options.immutable ?? false) || this.readOnly;
     this.tier = new MemoryTier<K, V>(budget, maxEntries);
+    this.disk = diskOptions(options, (keys) => {
+      this.evicted(keys);
+    });
 
     this.temporary = options.path === undefined && options.store === undefined;
     this.dir = options.store?.location ?? path.resolve(options.path ?? makeTemporaryDir());
@@ -350,7 +376,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
         if ((this.tier.flags(slot) & Flag.DELETED) === 0) yield [key, this.tier.value(slot)];
         continue;
       }
-      const stored = this.store.get(encodeKey(key));
+      const stored = this.read(key);
       if (stored !== undefined) yield [key, this.decode(key, stored, true)];
     }
   }
@@ -409,6 +435,42 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     }
     if (this.durable) this.store.flush();
     return result;
+  }
+
+  /**
+   * Reads every entry the store holds and checks it (checksums, value files), and looks for files no
+   * entry refers to. Damage is reported, never thrown; values held only in memory are not looked at.
+   */
+  verify(options?: MaintenanceOptions): VerifyReport<K> {
+    this.assertOpen();
+    return verifyStore(this.store, options).report as VerifyReport<K>;
+  }
+
+  /**
+   * Drops the stored entries whose data is gone or damaged, and removes orphan files. A dropped key
+   * whose value this chest still holds in memory keeps it, and writes it again with the next spill
+   * or flush.
+   */
+  repair(options: MaintenanceOptions = {}): RepairReport<K> {
+    this.assertWritable();
+    return repairStore(this.store, options, (key) => {
+      this.forgetStored(key as K);
+    }) as RepairReport<K>;
+  }
+
+  /**
+   * Writes what is in memory, removes orphan files and rewrites the index without its free space.
+   * Needs the chest to be open nowhere else (`CHEST_LOCKED` otherwise).
+   */
+  compact(options: MaintenanceOptions = {}): CompactReport {
+    this.assertWritable();
+    this.flush();
+    options.onProgress?.(0, 1);
+    const report = compactStore(this.store);
+    // The store reopened its index, and with it the feed of others' changes.
+    this.rewatch();
+    options.onProgress?.(1, 1);
+    return report;
   }
 
   /** True when the key's value is held in memory (chest's `key in c.inmem`). */
@@ -571,6 +633,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       inlineThreshold: this.inlineThreshold,
       fileName: (key) => this.naming(decodeKey(key) as K),
       readOnly: this.readOnly,
+      ...this.disk,
     });
   }
 
@@ -676,10 +739,18 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   /** Reads a key from the store and keeps it in memory when `cache` and it fits. */
   private load(key: K, cache: boolean): V | undefined {
     this.coherence.catchUp();
-    const encoded = encodeKey(key);
-    const stored = this.store.get(encoded);
+    const stored = this.read(key);
     if (stored === undefined) return undefined;
     return this.decode(key, stored, cache);
+  }
+
+  /** The store's copy of a key; damage is reported naming the key. */
+  private read(key: K): StoredValue | undefined {
+    try {
+      return this.store.get(encodeKey(key));
+    } catch (error) {
+      throw namingKey(error, key, describeKey(key));
+    }
   }
 
   private decode(key: K, stored: StoredValue, cache: boolean): V {
@@ -702,7 +773,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       const slot = this.tier.add(keyIdentity(key), key, value, size, Flag.ON_DISK);
       this.coherence.remember(slot, stored.version ?? 0);
       if (!this.immutable) this.tier.setChecksum(slot, stored.checksum ?? crc32(stored.data));
-      if (this.tier.overBudget) this.shrink();
+      if (this.tier.overBudget) this.shrinkAfterRead();
     }
     return value;
   }
@@ -722,6 +793,18 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     if (slot !== 0) this.tier.remove(slot);
     this.onOverflow?.(key);
     return true;
+  }
+
+  /**
+   * A read must not fail because the disk is full: the spill it causes is tried, and on failure
+   * memory stays over budget until the next write, which reports the error.
+   */
+  private shrinkAfterRead(): void {
+    try {
+      this.shrink();
+    } catch (error) {
+      if (!isChestError(error, ErrorCode.DISK_FULL) && !isChestError(error, ErrorCode.IO)) throw error;
+    }
   }
 
   /** Spills least recently used entries until the tier is under its limits. */
@@ -805,6 +888,26 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     if (deleted) return;
     this.counters.spills++;
     this.onOverflow?.(key);
+  }
+
+  /**
+   * Entries the store evicted for the disk quota. A copy in memory stays (flagged as held only
+   * there, so a later spill writes it again): removing slots here could pull them from under a
+   * spill that is running.
+   */
+  private evicted(encoded: Uint8Array[]): void {
+    const keys = encoded.map((bytes) => decodeKey(bytes) as K);
+    for (const key of keys) this.forgetStored(key);
+    this.userOnEvict?.(keys);
+  }
+
+  /** The store no longer holds `key`: a copy in memory becomes the only one, to be written again. */
+  private forgetStored(key: K): void {
+    const slot = this.tier.find(keyIdentity(key));
+    if (slot === 0) return;
+    const flags = this.tier.flags(slot);
+    if ((flags & Flag.DELETED) !== 0) this.tier.remove(slot);
+    else this.tier.setFlags(slot, (flags & ~(Flag.ON_DISK | Flag.DISK_UNKNOWN)) | Flag.DIRTY);
   }
 
   /**

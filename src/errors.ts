@@ -76,6 +76,14 @@ export function ioError(message: string, cause: unknown, file?: string): ChestEr
   return new ChestError(full ? ErrorCode.DISK_FULL : ErrorCode.IO, message, opts);
 }
 
+/** A `ChestError` about a key's stored data, restated to name the key; other errors unchanged. */
+export function namingKey(error: unknown, key: unknown, described: string): unknown {
+  if (!(error instanceof ChestError) || error.keys !== undefined) return error;
+  const opts: ChestErrorOptions = { cause: error, keys: [key] };
+  if (error.file !== undefined) opts.file = error.file;
+  return new ChestError(error.code, `${error.message} (key ${described})`, opts);
+}
+
 /** Describes a value's type for error messages: `object (Foo)`, `symbol`, `function`. */
 export function describeType(value: unknown): string {
   if (value === null) return 'null';

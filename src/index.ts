@@ -1,5 +1,6 @@
 export { Chest, FORMAT_VERSION, DEFAULT_INLINE_THRESHOLD } from './chest.js';
 export type { ChestOptions, ChestStats } from './chest.js';
+export type { CompactReport, Damage, MaintenanceOptions, RepairReport, VerifyReport } from './maintenance.js';
 export { ChestError, ErrorCode, isChestError } from './errors.js';
 export type { ChestErrorOptions } from './errors.js';
 export type { Key, KeyAtom } from './keys/types.js';
@@ -17,6 +18,7 @@ export type {
   ChestMeta,
   EntryInfo,
   KeyRange,
+  StoreDamage,
   StoreFeatures,
   StoredValue,
   SyncStore,

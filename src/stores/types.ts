@@ -1,3 +1,5 @@
+import type { ErrorCode } from '../errors.js';
+
 /**
  * The store interface: where a chest keeps what does not fit in memory.
  *
@@ -93,6 +95,14 @@ export interface ChestMeta {
   readonly compression: string;
 }
 
+/** A damaged entry, as a store sees it: the encoded key and, for a value file, its name relative to the store. */
+export interface StoreDamage {
+  readonly key: Uint8Array;
+  readonly code: ErrorCode;
+  readonly file?: string;
+  readonly message: string;
+}
+
 /** A store whose every method answers synchronously. `Chest` runs on these. */
 export interface SyncStore {
   readonly features: StoreFeatures;
@@ -126,4 +136,21 @@ export interface SyncStore {
   flush(): void;
   /** Flushes, then releases every resource. Idempotent. */
   close(): void;
+
+  /**
+   * Optional maintenance (see `src/maintenance.ts`, which works without them too).
+   * `orphanFiles`: files in the store's folder that no entry refers to, relative names.
+   */
+  orphanFiles?(): string[];
+  /**
+   * Drops the entries of `recheck` whose data is still damaged when looked at again under the write
+   * lock, and those of `drop` whatever they hold (their keys cannot be decoded), and removes orphan
+   * files; returns what it dropped and removed.
+   */
+  repair?(
+    recheck: readonly Uint8Array[],
+    drop: readonly Uint8Array[],
+  ): { dropped: StoreDamage[]; removedFiles: string[] };
+  /** Rewrites the index without free space, and removes orphan files. */
+  compact?(): { bytesBefore: number; bytesAfter: number; removedFiles: string[] };
 }

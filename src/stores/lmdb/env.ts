@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import { checkIndexFile } from './index-check.js';
+import { open, type Database, type RootDatabase, type RootDatabaseOptionsWithPath } from 'lmdb';
 
 /** The tables of one chest's index. */
 export interface IndexTables {
@@ -26,6 +27,32 @@ interface Shared {
  */
 const shared = new Map<string, Shared>();
 
+/** How every index is opened (the compaction opens its copy the same way). */
+export function indexOptions(indexDir: string): RootDatabaseOptionsWithPath {
+  return {
+    path: indexDir,
+    maxDbs: 4,
+    // The index grows on demand up to this; it is address space, not memory.
+    mapSize: 2 ** 40,
+    // Measured: with lmdb-js's default overlapping sync, 8 processes incrementing one counter lost
+    // increments (479 of 480), and a synchronous commit among them crashed a process. Without it the
+    // counts were exact. Spills commit without syncing (MDB_NOSYNC per transaction) and flush()
+    // commits with a sync, which makes everything before it durable.
+    overlappingSync: false,
+  };
+}
+
+/** Number of stores in this process using the index at `indexDir`. */
+export function indexUsers(indexDir: string): number {
+  let id: string;
+  try {
+    id = fs.realpathSync(indexDir);
+  } catch {
+    return 0;
+  }
+  return shared.get(id)?.users ?? 0;
+}
+
 export function openIndex(indexDir: string, readOnly: boolean): IndexTables {
   const id = fs.realpathSync(indexDir);
   const found = shared.get(id);
@@ -38,18 +65,10 @@ export function openIndex(indexDir: string, readOnly: boolean): IndexTables {
       `${indexDir} is open read-only in this process; close it before opening it for writing`,
     );
   }
-  const root = open({
-    path: indexDir,
-    maxDbs: 4,
-    readOnly,
-    // The index grows on demand up to this; it is address space, not memory.
-    mapSize: 2 ** 40,
-    // Measured: with lmdb-js's default overlapping sync, 8 processes incrementing one counter lost
-    // increments (479 of 480), and a synchronous commit among them crashed a process. Without it the
-    // counts were exact. Spills commit without syncing (MDB_NOSYNC per transaction) and flush()
-    // commits with a sync, which makes everything before it durable.
-    overlappingSync: false,
-  });
+  checkIndexFile(indexDir, readOnly);
+  const root = open({ ...indexOptions(indexDir), readOnly });
+  // Reader slots of processes that died (a crash, SIGKILL) stay taken until someone clears them.
+  root.readerCheck();
   const tables: IndexTables = {
     root,
     entries: root.openDB<Buffer, Buffer>({ name: 'entries', keyEncoding: 'binary', encoding: 'binary' }),
@@ -66,7 +85,8 @@ export function closeIndex(root: RootDatabase): void {
     if (--entry.users > 0) return;
     shared.delete(id);
     // Without pending asynchronous writes (this library makes none) lmdb-js closes synchronously.
-    void root.close();
+    // A failure to close is not the caller's to handle, and must not surface as an unhandled rejection.
+    root.close().catch(() => undefined);
     return;
   }
 }

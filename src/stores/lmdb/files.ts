@@ -37,9 +37,13 @@ export function writeNewFile(file: string, data: Uint8Array, sync: boolean): voi
 export function readValueFile(file: string, byteLength: number, checksum: number): Buffer | undefined {
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    // Not through a symlink: the store never makes one, and a hostile chest could point it anywhere.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP')
+      throw new ChestError(ErrorCode.CORRUPT, `${file} is a symlink; value files never are`, { file });
     throw ioError(`cannot open ${file}`, error, file);
   }
   try {
@@ -122,9 +126,18 @@ export function removeStaleTemporaries(tmpDir: string): void {
   }
   for (const name of names) {
     const pid = Number.parseInt(name, 10);
-    if (pid === process.pid || (Number.isInteger(pid) && isAlive(pid))) continue;
+    if (pid === process.pid || !isStaleTemporary(name)) continue;
     removeQuietly(path.join(tmpDir, name));
   }
+}
+
+/**
+ * True for a temporary file no running writer owns. This process's own are stale too: every write
+ * here is synchronous, so none is in flight when anyone asks.
+ */
+export function isStaleTemporary(name: string): boolean {
+  const pid = Number.parseInt(name, 10);
+  return pid === process.pid || !Number.isInteger(pid) || !isAlive(pid);
 }
 
 function isAlive(pid: number): boolean {

@@ -4,7 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import type { Database, RootDatabase } from 'lmdb';
-import { closeIndex, openIndex } from './env.js';
+import { closeIndex, indexUsers, openIndex } from './env.js';
+import { compactIndex } from './compact.js';
+import { indexError } from './disk.js';
+import { DiskQuota, entryBytes } from './quota.js';
+import { orphanFiles, removeOrphans, repairIndex, TMP_DIR, type IndexAccess } from './verify.js';
 import { ChestError, ErrorCode, ioError, isChestError } from '../../errors.js';
 import type {
   ChangeFeed,
@@ -12,11 +16,20 @@ import type {
   EntryInfo,
   KeyRange,
   StoreFeatures,
+  StoreDamage,
   StoredValue,
   SyncStore,
   WriteOp,
 } from '../types.js';
-import { decodeRecord, encodeFile, encodeInline, readStamp, setStamp, type IndexRecord } from './record.js';
+import {
+  decodeRecord,
+  encodeFile,
+  encodeInline,
+  HEADER,
+  readStamp,
+  setStamp,
+  type IndexRecord,
+} from './record.js';
 import {
   readValueFile,
   removeQuietly,
@@ -37,6 +50,12 @@ export interface LmdbStoreOptions {
   /** Relative file name for a key's value file (validated by the caller). */
   readonly fileName: (key: Uint8Array) => string;
   readonly readOnly?: boolean;
+  /** Bytes the chest may store (see quota.ts). Default: no limit. */
+  readonly availableDisk?: number;
+  /** Past `availableDisk`: fail the write with `CHEST_DISK_FULL` (default), or evict the least recently used entries. */
+  readonly onDiskFull?: 'fail' | 'evict';
+  /** Told the encoded keys of entries evicted to make room. */
+  readonly onEvict?: (keys: Uint8Array[]) => void;
 }
 
 /**
@@ -83,10 +102,12 @@ export class LmdbStore implements SyncStore {
   };
   readonly location: string;
 
-  private readonly root: RootDatabase;
-  private readonly entries: Database<Buffer, Buffer>;
-  private readonly files: Database<Buffer, string>;
-  private readonly meta: Database<string, string>;
+  // Replaced only by `compact`, which reopens the index.
+  private root: RootDatabase;
+  private entries: Database<Buffer, Buffer>;
+  private files: Database<Buffer, string>;
+  private meta: Database<string, string>;
+  private readonly indexDir: string;
   private readonly tmpDir: string;
   private readonly inlineThreshold: number;
   private readonly fileName: (key: Uint8Array) => string;
@@ -94,7 +115,12 @@ export class LmdbStore implements SyncStore {
   private readonly readOnly: boolean;
   /** Files and folders written since the last flush, to be made durable by it. */
   private unsyncedFiles: string[] = [];
+  /** Value files whose fsync failed: rewritten whole by the next flush, never synced again. */
+  private readonly lostFiles = new Set<string>();
   private readonly unsyncedDirs = new Set<string>();
+  private readonly quota: DiskQuota | undefined;
+  private readonly evict: boolean;
+  private readonly onEvict: ((keys: Uint8Array[]) => void) | undefined;
   private writtenSinceFlush = false;
   private closed = false;
   /** Names of value files this store gave up, still registered as such in the `files` table. */
@@ -102,8 +128,9 @@ export class LmdbStore implements SyncStore {
   /** Id of the write transaction running now, 0 outside one. */
   private txnId = 0;
   /** Open stores on this index in this process, all threads together (lmdb-js shares the memory). */
-  private readonly opens: Int32Array;
-  readonly changes: ChangeFeed;
+  private opens: Int32Array;
+  // Both replaced only by `compact`, which reopens the index.
+  changes: LmdbChangeFeed;
 
   constructor(options: LmdbStoreOptions) {
     this.location = path.resolve(options.path);
@@ -111,7 +138,8 @@ export class LmdbStore implements SyncStore {
     this.fileName = options.fileName;
     this.readOnly = options.readOnly ?? false;
     const indexDir = path.join(this.location, INDEX_DIR);
-    this.tmpDir = path.join(indexDir, 'tmp');
+    this.indexDir = indexDir;
+    this.tmpDir = path.join(indexDir, TMP_DIR);
     try {
       if (!this.readOnly) fs.mkdirSync(this.tmpDir, { recursive: true, mode: 0o755 });
       const tables = openIndex(indexDir, this.readOnly);
@@ -122,16 +150,14 @@ export class LmdbStore implements SyncStore {
     } catch (error) {
       throw ioError(`cannot open the index of ${this.location}`, error, indexDir);
     }
-    // Memory lmdb-js shares between the threads of this process that open this index.
-    const sharedMemory = this.root as unknown as {
-      getUserSharedBuffer(id: string, initial: ArrayBuffer, options: { envKey: boolean }): ArrayBuffer;
-    };
-    this.opens = new Int32Array(
-      sharedMemory.getUserSharedBuffer('spillchest:opens', new ArrayBuffer(4), { envKey: true }),
-    );
-    Atomics.add(this.opens, 0, 1);
-    this.changes = new LmdbChangeFeed(this.root, this.entries, this.opens);
+    [this.opens, this.changes] = this.watch();
     if (!this.readOnly) removeStaleTemporaries(this.tmpDir);
+    this.quota =
+      options.availableDisk === undefined
+        ? undefined
+        : new DiskQuota(options.availableDisk, () => this.entries);
+    this.evict = options.onDiskFull === 'evict';
+    this.onEvict = options.onEvict;
   }
 
   get(key: Uint8Array): StoredValue | undefined {
@@ -143,6 +169,7 @@ export class LmdbStore implements SyncStore {
       const record = this.readRecord(key);
       if (record === undefined) return undefined;
       const { kind, codec, checksum, stamp: version } = record;
+      this.quota?.touch(key);
       if (record.file === undefined) return { kind, codec, data: record.data, checksum, version };
       const file = path.join(this.location, record.file);
       let data: Buffer | undefined;
@@ -189,6 +216,7 @@ export class LmdbStore implements SyncStore {
     this.assertWritable();
     if (ops.length === 0) return;
     for (const op of ops) checkKeyLength(op.key);
+    if (this.quota !== undefined) this.makeRoom(this.quota, ops);
     // Large values go to temporary files before the transaction, so that the index's write lock is
     // held only for renames and small writes.
     const placements: Placement[] = [];
@@ -286,16 +314,21 @@ export class LmdbStore implements SyncStore {
     if (staged.length === 0 && within === undefined) return;
     this.writtenSinceFlush = true;
     let placements = staged;
+    let delta = 0;
     const placed: string[] = [];
     const replaced: string[] = [];
     try {
       this.transact(() => {
         if (within !== undefined) placements = within();
         for (const p of placements) {
+          if (this.quota !== undefined) {
+            const before = this.entries.getBinaryFast(p.key);
+            if (before !== undefined) delta -= entryBytes(p.key, before);
+          }
           const old = this.rawRecord(p.key);
           // The new name is chosen while the old file is still registered, so the two differ and
           // a reader of the old entry never finds the new value under the old name.
-          const name = p.file === undefined ? undefined : this.freeName(this.fileName(p.key));
+          let name = p.file === undefined ? undefined : this.freeName(this.fileName(p.key));
           if (old?.file !== undefined) {
             this.files.putSync(old.file, GIVEN_UP);
             replaced.push(old.file);
@@ -307,12 +340,22 @@ export class LmdbStore implements SyncStore {
             if (old !== undefined) this.entries.removeSync(p.key);
           } else {
             const { tmp, kind, codec, checksum, byteLength } = p.file;
-            const target = path.join(this.location, name);
+            let target = path.join(this.location, name);
             this.ensureDir(path.dirname(target));
+            // Something already at the name that no entry holds: an orphan, or on a file system
+            // that ignores case, the file of a key whose name differs only in case. Never replace it.
+            if (exists(target)) {
+              name = this.freeName(`${name}~`);
+              target = path.join(this.location, name);
+            }
             fs.renameSync(tmp, target);
             placed.push(name);
             this.files.putSync(name, p.key);
             this.entries.putSync(p.key, encodeFile(kind, codec, checksum, byteLength, name, this.txnId));
+          }
+          if (this.quota !== undefined) {
+            const after = this.entries.getBinaryFast(p.key);
+            if (after !== undefined) delta += entryBytes(p.key, after);
           }
         }
       }, COMMIT_NO_FLUSH);
@@ -320,8 +363,10 @@ export class LmdbStore implements SyncStore {
       // Nothing was committed: the files renamed into place are referenced by no entry.
       for (const name of placed) removeQuietly(path.join(this.location, name));
       discard(placements);
-      throw ioError(`cannot write to the index of ${this.location}`, error);
+      throw indexError(`cannot write to the index of ${this.location}`, error, this.location);
     }
+    this.quota?.adjust(delta);
+    if (this.quota !== undefined) for (const p of placements) this.quota.touch(p.key);
     for (const name of placed) this.noteUnsynced(path.join(this.location, name));
     // A name given up early in the batch may have been taken again by a later entry of it.
     const taken = new Set(placed);
@@ -337,6 +382,8 @@ export class LmdbStore implements SyncStore {
     let file: string | undefined;
     try {
       this.transact(() => {
+        const raw = this.entries.getBinaryFast(k);
+        if (raw !== undefined) this.quota?.adjust(-entryBytes(k, raw));
         const old = this.rawRecord(k);
         if (old === undefined) return;
         existed = true;
@@ -347,7 +394,7 @@ export class LmdbStore implements SyncStore {
         }
       }, COMMIT_NO_FLUSH);
     } catch (error) {
-      throw ioError(`cannot delete from the index of ${this.location}`, error);
+      throw indexError(`cannot delete from the index of ${this.location}`, error, this.location);
     }
     if (file !== undefined) this.removeFiles([file]);
     return existed;
@@ -379,8 +426,9 @@ export class LmdbStore implements SyncStore {
         for (const name of names) this.files.putSync(name, GIVEN_UP);
       }, COMMIT_NO_FLUSH);
     } catch (error) {
-      throw ioError(`cannot clear ${this.location}`, error);
+      throw indexError(`cannot clear ${this.location}`, error, this.location);
     }
+    this.quota?.recount();
     this.removeFiles(names);
   }
 
@@ -402,17 +450,30 @@ export class LmdbStore implements SyncStore {
     try {
       this.transact(() => this.meta.putSync('chest', JSON.stringify(meta)), COMMIT_AND_FLUSH);
     } catch (error) {
-      throw ioError(`cannot write the manifest of ${this.location}`, error);
+      throw indexError(`cannot write the manifest of ${this.location}`, error, this.location);
     }
   }
 
   flush(): void {
     this.assertOpen();
     if (this.readOnly || !this.writtenSinceFlush) return;
+    if (this.lostFiles.size > 0) this.rewriteLost();
     // Order matters: file data, then the folder entries naming the files, then the index that
     // points at them. An index that became durable before its files would point at nothing.
-    for (const file of this.unsyncedFiles) syncFile(file);
+    const files = this.unsyncedFiles;
     this.unsyncedFiles = [];
+    for (let i = 0; i < files.length; i++) {
+      try {
+        syncFile(files[i]!);
+      } catch (error) {
+        // After a failed fsync the kernel may have dropped the data while the file reads back
+        // fine from its cache: syncing again would "succeed" over lost data. The file is rewritten
+        // by the next flush instead (a new file, synced on its own), and this one counts as lost.
+        this.unsyncedFiles.push(...files.slice(i));
+        this.lostFiles.add(files[i]!);
+        throw error;
+      }
+    }
     for (const dir of this.unsyncedDirs) syncDir(dir);
     this.unsyncedDirs.clear();
     try {
@@ -420,7 +481,7 @@ export class LmdbStore implements SyncStore {
       this.transact(() => this.meta.putSync('flushed', String(Date.now())), COMMIT_AND_FLUSH);
       this.writtenSinceFlush = false;
     } catch (error) {
-      throw ioError(`cannot flush the index of ${this.location}`, error);
+      throw indexError(`cannot flush the index of ${this.location}`, error, this.location);
     }
   }
 
@@ -433,6 +494,170 @@ export class LmdbStore implements SyncStore {
       Atomics.sub(this.opens, 0, 1);
       closeIndex(this.root);
     }
+  }
+
+  /**
+   * Makes room for `ops` under the quota: fails with `CHEST_DISK_FULL`, or (evicting) deletes the
+   * least recently used other entries in one transaction and names them to `onEvict`.
+   */
+  private makeRoom(quota: DiskQuota, ops: readonly WriteOp[]): void {
+    let incoming = 0;
+    const keep = new Set<string>();
+    for (const op of ops) {
+      const key = asBuffer(op.key);
+      keep.add(key.toString('hex'));
+      const old = this.entries.getBinaryFast(key);
+      if (old !== undefined) incoming -= entryBytes(key, old);
+      // A record's header, and a file entry's length and name: a fair upper bound.
+      if (op.type === 'put') incoming += key.byteLength + op.value.data.byteLength + HEADER + 8 + 256;
+    }
+    const used = quota.used();
+    let need = used + incoming - quota.limit;
+    if (need <= 0) return;
+    const full = (): ChestError =>
+      new ChestError(
+        ErrorCode.DISK_FULL,
+        `${this.location} would exceed its disk quota of ${quota.limit} bytes (${used} in use, ${incoming} more needed)`,
+      );
+    if (!this.evict) throw full();
+    const victims: Buffer[] = [];
+    for (const key of quota.oldest(keep)) {
+      const record = this.entries.getBinaryFast(key);
+      if (record === undefined) continue;
+      need -= entryBytes(key, record);
+      victims.push(key);
+      if (need <= 0) break;
+    }
+    if (need > 0) throw full();
+    const names: string[] = [];
+    try {
+      this.transact(() => {
+        for (const key of victims) {
+          const old = this.rawRecord(key);
+          if (old === undefined) continue;
+          this.entries.removeSync(key);
+          if (old.file !== undefined) {
+            this.files.putSync(old.file, GIVEN_UP);
+            names.push(old.file);
+          }
+        }
+      }, COMMIT_NO_FLUSH);
+    } catch (error) {
+      throw indexError(`cannot evict from ${this.location}`, error, this.location);
+    }
+    this.writtenSinceFlush = true;
+    quota.recount();
+    for (const key of victims) quota.forget(key);
+    this.removeFiles(names);
+    this.onEvict?.(victims);
+  }
+
+  /**
+   * Writes each lost file again from its entry's bytes as the page cache still holds them (checked
+   * against the entry's checksum), to a new file synced before it replaces the old name.
+   */
+  private rewriteLost(): void {
+    for (const file of this.lostFiles) {
+      const name = path.relative(this.location, file).split(path.sep).join('/');
+      const key = this.files.get(name);
+      const record = key === undefined ? undefined : this.readRecord(key);
+      if (record?.file !== name) {
+        // Replaced or deleted since: nothing refers to the lost file any more.
+        this.lostFiles.delete(file);
+        this.unsyncedFiles = this.unsyncedFiles.filter((f) => f !== file);
+        continue;
+      }
+      const data = readValueFile(file, record.byteLength, record.checksum);
+      if (data === undefined) throw new ChestError(ErrorCode.MISSING_FILE, `${file} is missing`, { file });
+      const tmp = this.tempName();
+      writeNewFile(tmp, data, true);
+      try {
+        this.transact(() => fs.renameSync(tmp, file), COMMIT_NO_FLUSH);
+      } catch (error) {
+        removeQuietly(tmp);
+        throw ioError(`cannot replace ${file}`, error, file);
+      }
+      this.lostFiles.delete(file);
+      this.unsyncedFiles = this.unsyncedFiles.filter((f) => f !== file);
+      this.unsyncedDirs.add(path.dirname(file));
+    }
+  }
+
+  orphanFiles(): string[] {
+    this.assertOpen();
+    return orphanFiles(this.access());
+  }
+
+  repair(
+    recheck: readonly Uint8Array[],
+    drop: readonly Uint8Array[],
+  ): { dropped: StoreDamage[]; removedFiles: string[] } {
+    this.assertWritable();
+    this.writtenSinceFlush = true;
+    this.quota?.recount();
+    try {
+      return repairIndex(this.access(), recheck, drop);
+    } catch (error) {
+      throw indexError(`cannot repair ${this.location}`, error, this.location);
+    }
+  }
+
+  /**
+   * Removes orphan files, then rewrites the index compactly (see compact.ts): only when no other
+   * store in this process and no other process has the index open, else `CHEST_LOCKED`.
+   */
+  compact(): { bytesBefore: number; bytesAfter: number; removedFiles: string[] } {
+    this.assertWritable();
+    if (indexUsers(this.indexDir) > 1) {
+      throw new ChestError(
+        ErrorCode.LOCKED,
+        `cannot compact ${this.location}: another chest in this process has it open`,
+      );
+    }
+    const access = this.access();
+    let removedFiles: string[];
+    try {
+      removedFiles = access.transact(() => removeOrphans(access));
+    } catch (error) {
+      throw indexError(`cannot remove orphan files of ${this.location}`, error, this.location);
+    }
+    this.writtenSinceFlush = true;
+    this.flush();
+    Atomics.sub(this.opens, 0, 1);
+    closeIndex(this.root);
+    try {
+      return { ...compactIndex(this.indexDir), removedFiles };
+    } finally {
+      const tables = openIndex(this.indexDir, false);
+      this.root = tables.root;
+      this.entries = tables.entries;
+      this.files = tables.files;
+      this.meta = tables.meta;
+      [this.opens, this.changes] = this.watch();
+    }
+  }
+
+  /** Counts this store among the index's users in this process and makes its change feed. */
+  private watch(): [Int32Array, LmdbChangeFeed] {
+    // Memory lmdb-js shares between the threads of this process that open this index.
+    const sharedMemory = this.root as unknown as {
+      getUserSharedBuffer(id: string, initial: ArrayBuffer, options: { envKey: boolean }): ArrayBuffer;
+    };
+    const opens = new Int32Array(
+      sharedMemory.getUserSharedBuffer('spillchest:opens', new ArrayBuffer(4), { envKey: true }),
+    );
+    Atomics.add(opens, 0, 1);
+    return [opens, new LmdbChangeFeed(this.root, this.entries, opens)];
+  }
+
+  private access(): IndexAccess {
+    return {
+      location: this.location,
+      indexDir: this.indexDir,
+      entries: this.entries,
+      files: this.files,
+      transact: (action) => this.transact(action, COMMIT_NO_FLUSH),
+    };
   }
 
   /**
@@ -451,7 +676,7 @@ export class LmdbStore implements SyncStore {
         this.releaseNames(settled);
         return action();
       }, flags);
-      if (id !== 0) (this.changes as LmdbChangeFeed).committed(id);
+      if (id !== 0) this.changes.committed(id);
       if (settled.length > 0) this.givenUp = this.givenUp.filter((name) => !settled.includes(name));
       return result;
     } finally {
@@ -517,6 +742,7 @@ export class LmdbStore implements SyncStore {
   private ensureDir(dir: string): void {
     if (this.knownDirs.has(dir)) return;
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    assertNoSymlink(this.location, dir);
     this.knownDirs.add(dir);
     this.unsyncedDirs.add(path.dirname(dir));
   }
@@ -564,6 +790,32 @@ function linkOrCopy(from: string, to: string): void {
   } catch {
     // Another file system, or one without hard links.
     fs.copyFileSync(from, to, fs.constants.COPYFILE_EXCL);
+  }
+}
+
+/** True when anything (a file, a folder, a dangling symlink) is at `file`. */
+function exists(file: string): boolean {
+  try {
+    fs.lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A hostile chest could hold a symlink where a folder of value files goes, and make a writer put
+ * files outside the chest: every folder between the chest and `dir` must be a real one.
+ */
+function assertNoSymlink(root: string, dir: string): void {
+  let current = dir;
+  while (current.length > root.length && current.startsWith(root)) {
+    if (fs.lstatSync(current).isSymbolicLink()) {
+      throw new ChestError(ErrorCode.CORRUPT, `${current} is a symlink; a chest's folders never are`, {
+        file: current,
+      });
+    }
+    current = path.dirname(current);
   }
 }
 

@@ -1,0 +1,157 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Chest, ErrorCode, isChestError, type ChestOptions } from '../../src/index.js';
+
+/**
+ * A full disk on every write path, on a small tmpfs this test mounts itself (it needs root, or a
+ * user allowed to mount; without that these tests are skipped and say so). The call that hits the
+ * full disk must throw CHEST_DISK_FULL; nothing else may be lost or become unreadable; no promise may
+ * be rejected unhandled; `close()` must return; once space is freed the same chest works again.
+ */
+const MOUNT_SIZE = 2 * 2 ** 20;
+let mountPoint = '';
+let mounted = false;
+const rejections: unknown[] = [];
+const onRejection = (reason: unknown): void => {
+  rejections.push(reason);
+};
+
+beforeAll(() => {
+  // Not freshPath: its cleanup after each test would try to remove the mount point.
+  mountPoint = fs.mkdtempSync(path.join(os.tmpdir(), 'chest-tmpfs-'));
+  const result = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${MOUNT_SIZE}`, 'tmpfs', mountPoint]);
+  mounted = result.status === 0;
+  if (!mounted)
+    console.warn(`full-disk tests skipped: cannot mount a tmpfs (${result.stderr.toString().trim()})`);
+  process.on('unhandledRejection', onRejection);
+});
+
+afterEach(() => {
+  if (mounted)
+    for (const name of fs.readdirSync(mountPoint))
+      fs.rmSync(path.join(mountPoint, name), { recursive: true });
+});
+
+afterAll(() => {
+  process.off('unhandledRejection', onRejection);
+  if (mounted) spawnSync('umount', [mountPoint]);
+  fs.rmSync(mountPoint, { recursive: true, force: true });
+});
+
+type Write = (chest: Chest<string>, i: number, model: Map<string, unknown>) => void;
+
+/**
+ * Fills the tmpfs with `write` (which records in `model` only what succeeded) until a call throws,
+ * checks the error and the data, frees the ballast, writes again, closes, reopens and checks.
+ */
+async function exercise(
+  options: ChestOptions<string, unknown>,
+  ballast: number,
+  write: Write,
+): Promise<string> {
+  const dir = path.join(mountPoint, 'chest');
+  fs.writeFileSync(path.join(mountPoint, 'ballast'), Buffer.alloc(ballast, 1));
+  const model = new Map<string, unknown>([['keep', 'precious']]);
+  const chest = new Chest<string, unknown>({ ...options, path: dir });
+  chest.set('keep', 'precious');
+  chest.flush();
+  let error: unknown;
+  let i = 0;
+  for (; i < 20_000 && error === undefined; i++) {
+    try {
+      write(chest, i, model);
+    } catch (e) {
+      error = e;
+    }
+  }
+  expect(isChestError(error, ErrorCode.DISK_FULL), `after ${i} writes: ${String(error)}`).toBe(true);
+  for (const [key, value] of model) expect(chest.get(key), key).toEqual(value);
+
+  fs.rmSync(path.join(mountPoint, 'ballast'));
+  for (let j = 0; j < 3; j++) write(chest, 100_000 + j, model);
+  chest.flush();
+  chest.close();
+  // Let any promise lmdb-js rejected surface before counting.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(rejections).toEqual([]);
+
+  using again = new Chest<string, unknown>({ ...options, path: dir });
+  for (const [key, value] of model) expect(again.get(key), key).toEqual(value);
+  const report = again.verify();
+  expect(report.damaged).toEqual([]);
+  return isChestError(error) ? error.message : '';
+}
+
+const bytes = (i: number, n: number): Uint8Array => new Uint8Array(n).fill(i & 0xff);
+
+describe('a full disk', () => {
+  it('on a spill: DISK_FULL from the set that spilled, nothing lost, works again after space is freed', async ({
+    skip,
+  }) => {
+    if (!mounted) skip();
+    await exercise({ availableMemory: 32 * 1024, inlineThreshold: 4096 }, 1024 * 1024, (chest, i, model) => {
+      const key = `k${i % 7 === 6 ? i - 1 : i}`; // some overwrites
+      const value = bytes(i, 3000 + (i % 3) * 4000);
+      chest.set(key, value);
+      model.set(key, value);
+    });
+  });
+
+  it('on a flush: DISK_FULL from flush(), everything still readable, the next flush writes it all', async ({
+    skip,
+  }) => {
+    if (!mounted) skip();
+    let flushed = false;
+    await exercise(
+      { availableMemory: 64 * 2 ** 20, inlineThreshold: 4096 },
+      1200 * 1024,
+      (chest, i, model) => {
+        if (i < 60) {
+          const value = bytes(i, 20_000);
+          chest.set(`k${i}`, value);
+          model.set(`k${i}`, value);
+        } else if (!flushed) {
+          flushed = true;
+          chest.flush();
+        }
+      },
+    );
+  });
+
+  it('on a large value written straight to its file: DISK_FULL, the previous value of the key intact', async ({
+    skip,
+  }) => {
+    if (!mounted) skip();
+    await exercise({ availableMemory: 16 * 1024, inlineThreshold: 4096 }, 512 * 1024, (chest, i, model) => {
+      const key = i % 2 === 0 ? 'big' : `big${i}`;
+      const value = bytes(i, 100_000);
+      chest.set(key, value);
+      model.set(key, value);
+    });
+  });
+
+  it('on an index commit (values inline in the index): DISK_FULL, not EIO', async ({ skip }) => {
+    if (!mounted) skip();
+    const message = await exercise({ availableMemory: 64 * 2 ** 20 }, 768 * 1024, (chest, i, model) => {
+      const value = 'x'.repeat(3000) + String(i);
+      chest.set(`k${i}`, value);
+      if (i % 20 === 19) chest.flush();
+      model.set(`k${i}`, value);
+      if (i % 20 === 19) for (let j = i - 19; j <= i; j++) model.set(`k${j}`, 'x'.repeat(3000) + String(j));
+    });
+    expect(message).toContain('index');
+  });
+
+  it('on compute, which commits at once: DISK_FULL, the key keeps its previous value', async ({ skip }) => {
+    if (!mounted) skip();
+    await exercise({ availableMemory: 1024, inlineThreshold: 65536 }, 768 * 1024, (chest, i, model) => {
+      const key = i % 3 === 0 ? 'counter' : `c${i}`;
+      const value = `${i} `.repeat(2000);
+      chest.compute(key, () => value);
+      model.set(key, value);
+    });
+  });
+});
