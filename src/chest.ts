@@ -15,6 +15,7 @@ import { compressionName, resolveCompression, type CompressionName } from './val
 import { ValueCodec } from './values/codec.js';
 import { INDEX_DIR, LmdbStore } from './stores/lmdb/store.js';
 import type { StoredValue, SyncStore, WriteOp } from './stores/types.js';
+import { orderedKeys, type KeyQuery } from './query/ordered.js';
 import { forgetTemporary, makeTemporaryDir, trackOpen, untrackOpen } from './lifecycle.js';
 
 /** On-disk format version written by this library. */
@@ -293,9 +294,23 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
    * Every key once: first those held only in memory, then those in the store. Keys set during the
    * iteration may or may not be seen; keys deleted during it may still be yielded by `keys()`, never
    * by `entries()`, `values()` or `forEach`.
+   *
+   * With a query, only the keys that match its `prefix`, `start` (inclusive) and `end` (exclusive),
+   * in key order, at most `limit` of them: a range read of the index, loading no values. Keys not on
+   * disk yet are merged in at their place.
+   *
+   * ```ts
+   * using chest = new Chest<[string, number], string>();
+   * chest.set(['user', 2], 'b').set(['user', 1], 'a').set(['team', 1], 'c');
+   * console.log([...chest.keys({ prefix: ['user'] })]); // [['user', 1], ['user', 2]]
+   * ```
    */
-  override *keys(): MapIterator<K> {
+  override *keys(query?: KeyQuery): MapIterator<K> {
     this.assertOpen();
+    if (query !== undefined) {
+      yield* orderedKeys(this.tier, this.store, query);
+      return;
+    }
     this.resolveUnknown();
     const memoryOnly = new Set<unknown>();
     const pending: K[] = [];
@@ -316,8 +331,9 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     }
   }
 
-  override *entries(): MapIterator<[K, V]> {
-    for (const key of this.keys()) {
+  /** Every entry once, as `keys()` orders them; with a query, the matching entries in key order. */
+  override *entries(query?: KeyQuery): MapIterator<[K, V]> {
+    for (const key of this.keys(query)) {
       const slot = this.tier.find(keyIdentity(key));
       if (slot !== 0) {
         if ((this.tier.flags(slot) & Flag.DELETED) === 0) yield [key, this.tier.value(slot)];
@@ -328,8 +344,9 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     }
   }
 
-  override *values(): MapIterator<V> {
-    for (const [, value] of this.entries()) yield value;
+  /** Every value once; with a query, the values of the matching keys in key order. */
+  override *values(query?: KeyQuery): MapIterator<V> {
+    for (const [, value] of this.entries(query)) yield value;
   }
 
   override [Symbol.iterator](): MapIterator<[K, V]> {
