@@ -1,0 +1,56 @@
+/**
+ * A one-line progress bar on stderr, drawn only when stderr is a terminal, so piped or redirected
+ * output stays clean. A few lines of our own: the bar needs no colours, multiple bars or ETA maths
+ * that would justify a dependency.
+ */
+export interface Progress {
+  /** Sets how much is done; redrawn at most ten times a second. */
+  update(done: number): void;
+  /** Clears the line. */
+  finish(): void;
+}
+
+/** The stream a progress bar draws on: stderr, or a test's stand-in. */
+export interface ProgressStream {
+  readonly isTTY?: boolean;
+  readonly columns?: number;
+  write(text: string): boolean;
+}
+
+const QUIET: Progress = { update: () => undefined, finish: () => undefined };
+const INTERVAL_MS = 100;
+
+export function progress(
+  label: string,
+  total: number | undefined,
+  stream: ProgressStream = process.stderr,
+): Progress {
+  if (stream.isTTY !== true) return QUIET;
+  let last = 0;
+  let drawn = false;
+  const draw = (done: number): void => {
+    const width = Math.max(20, Math.min(stream.columns ?? 80, 100) - 1);
+    let line: string;
+    if (total === undefined || total <= 0) line = `${label} ${done.toLocaleString('en-US')}`;
+    else {
+      const fraction = Math.min(1, done / total);
+      const counts = `${Math.floor(fraction * 100)}% ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')}`;
+      const barWidth = Math.max(10, width - label.length - counts.length - 4);
+      const filled = Math.round(fraction * barWidth);
+      line = `${label} [${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}] ${counts}`;
+    }
+    stream.write(`\r${line.slice(0, width)}\u001b[K`);
+    drawn = true;
+  };
+  return {
+    update(done) {
+      const now = Date.now();
+      if (now - last < INTERVAL_MS) return;
+      last = now;
+      draw(done);
+    },
+    finish() {
+      if (drawn) stream.write('\r\u001b[K');
+    },
+  };
+}
