@@ -4,8 +4,11 @@
  * that would justify a dependency.
  */
 export interface Progress {
-  /** Sets how much is done; redrawn at most ten times a second. */
-  update(done: number): void;
+  /**
+   * Sets how much is done; redrawn at most ten times a second. `detail` (shown after the counts) is
+   * called only when the line is drawn, so it may be costly.
+   */
+  update(done: number, detail?: () => string): void;
   /** Clears the line. */
   finish(): void;
 }
@@ -28,26 +31,27 @@ export function progress(
   if (stream.isTTY !== true) return QUIET;
   let last = 0;
   let drawn = false;
-  const draw = (done: number): void => {
-    const width = Math.max(20, Math.min(stream.columns ?? 80, 100) - 1);
+  const draw = (done: number, detail: string): void => {
+    const width = Math.max(20, Math.min(stream.columns ?? 80, 140) - 1);
     let line: string;
     if (total === undefined || total <= 0) line = `${label} ${done.toLocaleString('en-US')}`;
     else {
       const fraction = Math.min(1, done / total);
       const counts = `${Math.floor(fraction * 100)}% ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')}`;
-      const barWidth = Math.max(10, width - label.length - counts.length - 4);
+      const barWidth = Math.max(10, Math.min(40, width - label.length - counts.length - 4));
       const filled = Math.round(fraction * barWidth);
       line = `${label} [${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}] ${counts}`;
     }
+    if (detail !== '') line += `  ${detail}`;
     stream.write(`\r${line.slice(0, width)}\u001b[K`);
     drawn = true;
   };
   return {
-    update(done) {
+    update(done, detail) {
       const now = Date.now();
       if (now - last < INTERVAL_MS) return;
       last = now;
-      draw(done);
+      draw(done, detail?.() ?? '');
     },
     finish() {
       if (drawn) stream.write('\r\u001b[K');
