@@ -42,7 +42,7 @@ const status = (chest: Chest<Key, Value>): string =>
 /** A progress bar on a terminal; a few plain lines when the output is piped. */
 function steps(label: string, total: number, chest: Chest<Key, Value>): (done: number) => void {
   const bar = progress(label, total);
-  const plain = process.stderr.isTTY !== true;
+  const plain = !process.stderr.isTTY;
   return (done) => {
     if (plain && (done === total || done % Math.ceil(total / 4) === 0))
       console.log(`  ${label} ${done}/${total}: ${status(chest)}`);
