@@ -18,12 +18,40 @@ import type { StoredValue, SyncStore, WriteOp } from './stores/types.js';
 import { orderedKeys, type KeyQuery } from './query/ordered.js';
 import { forgetTemporary, makeTemporaryDir, trackOpen, untrackOpen } from './lifecycle.js';
 
-/** On-disk format version written by this library. */
+/**
+ * On-disk format version written by this library.
+ *
+ * @example
+ * ```ts
+ * import { FORMAT_VERSION } from 'spillchest';
+ *
+ * console.log(`chests written now are in format ${FORMAT_VERSION}`);
+ * ```
+ */
 export const FORMAT_VERSION = 1;
 
-/** Default for `inlineThreshold`: see docs/ARCHITECTURE.md for the measurement behind it. */
+/**
+ * Default for `inlineThreshold`: see docs/ARCHITECTURE.md for the measurement behind it.
+ *
+ * @example
+ * ```ts
+ * import { Chest, DEFAULT_INLINE_THRESHOLD } from 'spillchest';
+ *
+ * // Values up to 128 KiB stay inside the index.
+ * using chest = new Chest({ inlineThreshold: 2 * DEFAULT_INLINE_THRESHOLD });
+ * ```
+ */
 export const DEFAULT_INLINE_THRESHOLD = 64 * 1024;
 
+/**
+ * @example
+ * ```ts
+ * import { Chest, type ChestOptions } from 'spillchest';
+ *
+ * const options: ChestOptions<string, object> = { availableMemory: '256 MB', serializer: 'msgpack', compress: 'gzip' };
+ * using chest = new Chest(options);
+ * ```
+ */
 export interface ChestOptions<K extends Key, V> {
   /**
    * The chest's directory, created if missing. Without it the chest lives in a new private temporary
@@ -86,7 +114,20 @@ export interface ChestOptions<K extends Key, V> {
   readOnly?: boolean;
 }
 
-/** Counters since the chest was opened. */
+/**
+ * Counters since the chest was opened.
+ *
+ * @example
+ * ```ts
+ * import { Chest, type ChestStats } from 'spillchest';
+ *
+ * using chest = new Chest<string, string>({ availableMemory: 0 }); // no memory: every value spills
+ * chest.set('a', 'on disk at once');
+ * chest.get('a');
+ * const stats: ChestStats = chest.stats;
+ * console.log(stats.spills, stats.misses); // 1 1
+ * ```
+ */
 export interface ChestStats {
   /** `get`s answered from memory. */
   readonly hits: number;
@@ -108,16 +149,19 @@ const BATCH_BYTES = 64 * 2 ** 20;
 /**
  * A `Map` that keeps at most `availableMemory` bytes of values in memory and the rest on disk.
  *
- * ```ts
- * using chest = new Chest<string, number[]>({ availableMemory: '64 MB' });
- * chest.set('x', [1, 2, 3]);
- * chest.get('x'); // [1, 2, 3]
- * ```
- *
  * Keys are compared by value: strings, numbers, bigints, booleans, `null`, `undefined`, `Date`s and
  * arrays (tuples) of these. Values may be anything the serializer handles; binary values are stored
  * as their raw bytes. The least recently used values spill to disk when memory is full and come back
  * on the next `get`. `flush()` makes everything durable; a chest with a `path` reopens with its data.
+ *
+ * @example
+ * ```ts
+ * import { Chest } from 'spillchest';
+ *
+ * using chest = new Chest<string, number[]>({ availableMemory: '64 MB' });
+ * chest.set('x', [1, 2, 3]);
+ * console.log(chest.get('x')); // [ 1, 2, 3 ]
+ * ```
  */
 export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   private tier: MemoryTier<K, V>;
@@ -299,7 +343,10 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
    * in key order, at most `limit` of them: a range read of the index, loading no values. Keys not on
    * disk yet are merged in at their place.
    *
+   * @example
    * ```ts
+   * import { Chest } from 'spillchest';
+   *
    * using chest = new Chest<[string, number], string>();
    * chest.set(['user', 2], 'b').set(['user', 1], 'a').set(['team', 1], 'c');
    * console.log([...chest.keys({ prefix: ['user'] })]); // [['user', 1], ['user', 2]]

@@ -11,6 +11,16 @@ import type { SyncStore } from '../stores/types.js';
 /**
  * Which keys `chest.keys(query)` and `chest.entries(query)` yield, in key order: tuples element by
  * element, numbers numerically, strings by code point (see the README's "Keys").
+ *
+ * @example
+ * ```ts
+ * import { Chest, type KeyQuery } from 'spillchest';
+ *
+ * using chest = new Chest<[string, number], string>();
+ * for (let day = 1; day <= 31; day++) chest.set(['march', day], `entry ${day}`);
+ * const secondWeek: KeyQuery = { prefix: ['march'], start: ['march', 8], end: ['march', 15] };
+ * console.log([...chest.keys(secondWeek)].length); // 7
+ * ```
  */
 export interface KeyQuery {
   /**
