@@ -20,7 +20,8 @@ export interface ProgressStream {
   write(text: string): boolean;
 }
 
-const QUIET: Progress = { update: () => undefined, finish: () => undefined };
+/** A progress that draws nothing: for output that shares the terminal with the bar. */
+export const QUIET: Progress = { update: () => undefined, finish: () => undefined };
 const INTERVAL_MS = 100;
 
 export function progress(
@@ -32,7 +33,9 @@ export function progress(
   let last = 0;
   let drawn = false;
   const draw = (done: number, detail: string): void => {
-    const width = Math.max(20, Math.min(stream.columns ?? 80, 140) - 1);
+    // A terminal that does not say its width (columns 0) gets 80.
+    const columns = stream.columns !== undefined && stream.columns > 0 ? stream.columns : 80;
+    const width = Math.max(20, Math.min(columns, 140) - 1);
     let line: string;
     if (total === undefined || total <= 0) line = `${label} ${done.toLocaleString('en-US')}`;
     else {

@@ -1,4 +1,5 @@
 /** The `chest` command, run as a real process on chests made with the library. */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -168,5 +169,23 @@ describe('chest CLI', () => {
     expect(badLine.code).toBe(1);
     expect(badLine.stderr).toMatch(/line 2/);
     expectOneLine(badLine.stderr);
+  });
+
+  // util-linux's `script` gives the process a terminal, where the bar is drawn on stderr.
+  const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+  it.skipIf(!hasScript)('draws a progress bar when stderr is a terminal', () => {
+    const dir = freshPath();
+    sample(dir);
+    const out = path.join(path.dirname(dir), 'export.ndjson');
+    const command = [process.execPath, '--import', 'tsx', path.resolve('src/cli/main.ts'), 'export', dir]
+      .map((arg) => `'${arg}'`)
+      .join(' ');
+    // stdout to a file, stderr on the terminal: the bar is drawn there, and the file has only the export.
+    const result = spawnSync('script', ['-qec', `${command} > '${out}'`, '/dev/null'], { encoding: 'utf8' });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/\rexporting \[[#-]+\] \d+% \d+\/7/);
+    const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(7);
+    expect(lines.every((line) => line.startsWith('{"key":'))).toBe(true);
   });
 });

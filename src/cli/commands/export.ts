@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { openChest, write } from '../context.js';
 import { toLine } from '../json.js';
-import { progress } from '../progress.js';
+import { progress, QUIET } from '../progress.js';
 
 export function register(program: Command): void {
   program
@@ -10,7 +10,8 @@ export function register(program: Command): void {
     .argument('<path>', "the chest's directory")
     .action(async (dir: string) => {
       using chest = openChest(dir);
-      const bar = progress('exporting', chest.size);
+      // On a terminal the lines themselves show progress; a bar would be drawn across them.
+      const bar = process.stdout.isTTY ? QUIET : progress('exporting', chest.size);
       let done = 0;
       try {
         for (const [key, value] of chest.entries({})) {
