@@ -23,6 +23,15 @@ function version(): string {
   }
 }
 
+/** Commander's usage errors (with a suggestion on a line of its own) as one line, like every failure. */
+function oneLine(text: string): string {
+  const message = text
+    .trim()
+    .replace(/^error: /, '')
+    .replaceAll(/\s*\n\s*/g, ' ');
+  return `chest: ${message} (see chest --help)\n`;
+}
+
 /** The `chest` program with every command registered. */
 export function buildProgram(): Command {
   const program = new Command('chest')
@@ -30,10 +39,12 @@ export function buildProgram(): Command {
     .version(version())
     .option('--json', 'machine-readable JSON output')
     .addHelpText('after', EXIT_CODES)
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    .configureOutput({ outputError: (text) => process.stderr.write(oneLine(text)) });
   for (const register of commands) register(program);
-  for (const command of program.commands) command.exitOverride();
+  for (const command of program.commands) {
+    command.exitOverride().configureOutput({ outputError: (text) => process.stderr.write(oneLine(text)) });
+  }
   return program;
 }
 
@@ -49,7 +60,9 @@ export async function run(argv: readonly string[]): Promise<number> {
       return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
     }
     const { message, exitCode } = describeFailure(error);
-    process.stderr.write(`chest: ${message}\n`);
+    // With --json, a failure is a JSON line too, for scripts that parse everything.
+    const json = program.opts<{ json?: boolean }>().json === true;
+    process.stderr.write(json ? JSON.stringify({ error: message, exitCode }) + '\n' : `chest: ${message}\n`);
     return exitCode;
   }
 }
