@@ -15,9 +15,10 @@ type Row = { id: number; name: string; tags: string[]; score: number };
 type Value = Float64Array | Row;
 
 const where = process.argv[2] ?? './demo.chest';
-const ARRAYS = 40; // 1 MiB each
-const RECORDS = 100_000;
-const BUDGET = 16 * 2 ** 20;
+const scale = Number(process.env.DEMO_SCALE ?? 1); // the tests run a smaller demo
+const ARRAYS = Math.max(2, Math.round(40 * scale)); // 1 MiB each
+const RECORDS = Math.round(100_000 * scale);
+const BUDGET = Math.round(16 * 2 ** 20 * scale);
 
 const array = (i: number): Float64Array => new Float64Array(2 ** 17).map((_, j) => i + j / 2 ** 17);
 const record = (i: number): Row => ({
