@@ -40,7 +40,10 @@ export function describeFailure(error: unknown): { message: string; exitCode: Ex
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
   if (isChestError(error)) {
     const noChest = error.code === ErrorCode.NOT_A_CHEST;
-    return { message: `${error.code}: ${firstLine(error.message)}`, exitCode: noChest ? 3 : 1 };
+    return {
+      message: `${error.code}: ${firstLine(error.message)}`,
+      exitCode: noChest ? ExitCode.NO_CHEST : ExitCode.FAILED,
+    };
   }
   // Misuse caught by the library, such as a key of an unsupported type.
   if (error instanceof TypeError || error instanceof RangeError)
