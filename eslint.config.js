@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'bench/results/', 'node_modules/'] },
+  { ignores: ['dist/', 'coverage/', 'bench/results/', 'node_modules/', 'docs/api/', '.tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

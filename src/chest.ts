@@ -25,15 +25,44 @@ import {
   type VerifyReport,
 } from './maintenance.js';
 import { diskOptions, type DiskOptions } from './options/disk.js';
+import { orderedKeys, type KeyQuery } from './query/ordered.js';
 import { forgetTemporary, makeTemporaryDir, trackOpen, untrackOpen } from './lifecycle.js';
 import { Coherence } from './coherence.js';
 
-/** On-disk format version written by this library (2: index entries carry version stamps). */
+/**
+ * On-disk format version written by this library (2: index entries carry version stamps).
+ *
+ * @example
+ * ```ts
+ * import { FORMAT_VERSION } from 'spillchest';
+ *
+ * console.log(`chests written now are in format ${FORMAT_VERSION}`);
+ * ```
+ */
 export const FORMAT_VERSION = 2;
 
-/** Default for `inlineThreshold`: see docs/ARCHITECTURE.md for the measurement behind it. */
+/**
+ * Default for `inlineThreshold`: see docs/ARCHITECTURE.md for the measurement behind it.
+ *
+ * @example
+ * ```ts
+ * import { Chest, DEFAULT_INLINE_THRESHOLD } from 'spillchest';
+ *
+ * // Values up to 128 KiB stay inside the index.
+ * using chest = new Chest({ inlineThreshold: 2 * DEFAULT_INLINE_THRESHOLD });
+ * ```
+ */
 export const DEFAULT_INLINE_THRESHOLD = 64 * 1024;
 
+/**
+ * @example
+ * ```ts
+ * import { Chest, type ChestOptions } from 'spillchest';
+ *
+ * const options: ChestOptions<string, object> = { availableMemory: '256 MB', serializer: 'msgpack', compress: 'gzip' };
+ * using chest = new Chest(options);
+ * ```
+ */
 export interface ChestOptions<K extends Key, V> {
   /**
    * The chest's directory, created if missing. Without it the chest lives in a new private temporary
@@ -113,7 +142,20 @@ export interface ChestOptions<K extends Key, V> {
   durable?: boolean;
 }
 
-/** Counters since the chest was opened. */
+/**
+ * Counters since the chest was opened.
+ *
+ * @example
+ * ```ts
+ * import { Chest, type ChestStats } from 'spillchest';
+ *
+ * using chest = new Chest<string, string>({ availableMemory: 0 }); // no memory: every value spills
+ * chest.set('a', 'on disk at once');
+ * chest.get('a');
+ * const stats: ChestStats = chest.stats;
+ * console.log(stats.spills, stats.misses); // 1 1
+ * ```
+ */
 export interface ChestStats {
   /** `get`s answered from memory. */
   readonly hits: number;
@@ -135,16 +177,19 @@ const BATCH_BYTES = 64 * 2 ** 20;
 /**
  * A `Map` that keeps at most `availableMemory` bytes of values in memory and the rest on disk.
  *
- * ```ts
- * using chest = new Chest<string, number[]>({ availableMemory: '64 MB' });
- * chest.set('x', [1, 2, 3]);
- * chest.get('x'); // [1, 2, 3]
- * ```
- *
  * Keys are compared by value: strings, numbers, bigints, booleans, `null`, `undefined`, `Date`s and
  * arrays (tuples) of these. Values may be anything the serializer handles; binary values are stored
  * as their raw bytes. The least recently used values spill to disk when memory is full and come back
  * on the next `get`. `flush()` makes everything durable; a chest with a `path` reopens with its data.
+ *
+ * @example
+ * ```ts
+ * import { Chest } from 'spillchest';
+ *
+ * using chest = new Chest<string, number[]>({ availableMemory: '64 MB' });
+ * chest.set('x', [1, 2, 3]);
+ * console.log(chest.get('x')); // [ 1, 2, 3 ]
+ * ```
  */
 export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   private tier: MemoryTier<K, V>;
@@ -345,9 +390,28 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
    * Every key once: first those held only in memory, then those in the store. Keys set during the
    * iteration may or may not be seen; keys deleted during it may still be yielded by `keys()`, never
    * by `entries()`, `values()` or `forEach`.
+   *
+   * With a query, only the keys that match its `prefix`, `start` (inclusive) and `end` (exclusive),
+   * in key order, at most `limit` of them: a range read of the index, loading no values. Keys not on
+   * disk yet are merged in at their place.
+   *
+   * @example
+   * ```ts
+   * import { Chest } from 'spillchest';
+   *
+   * using chest = new Chest<[string, number], string>();
+   * chest.set(['user', 2], 'b').set(['user', 1], 'a').set(['team', 1], 'c');
+   * console.log([...chest.keys({ prefix: ['user'] })]); // [['user', 1], ['user', 2]]
+   * ```
    */
-  override *keys(): MapIterator<K> {
+  override *keys(query?: KeyQuery): MapIterator<K> {
     this.assertOpen();
+    if (query !== undefined) {
+      // Reads the store as of now, with others' latest commits.
+      this.coherence.catchUp();
+      yield* orderedKeys(this.tier, this.store, query);
+      return;
+    }
     this.resolveUnknown();
     const memoryOnly = new Set<unknown>();
     const pending: K[] = [];
@@ -368,8 +432,9 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     }
   }
 
-  override *entries(): MapIterator<[K, V]> {
-    for (const key of this.keys()) {
+  /** Every entry once, as `keys()` orders them; with a query, the matching entries in key order. */
+  override *entries(query?: KeyQuery): MapIterator<[K, V]> {
+    for (const key of this.keys(query)) {
       let slot = this.tier.find(keyIdentity(key));
       if (slot !== 0 && !this.coherence.settled(slot)) slot = this.revalidate(slot, key);
       if (slot !== 0) {
@@ -381,8 +446,9 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     }
   }
 
-  override *values(): MapIterator<V> {
-    for (const [, value] of this.entries()) yield value;
+  /** Every value once; with a query, the values of the matching keys in key order. */
+  override *values(query?: KeyQuery): MapIterator<V> {
+    for (const [, value] of this.entries(query)) yield value;
   }
 
   override [Symbol.iterator](): MapIterator<[K, V]> {

@@ -2,6 +2,20 @@
  * Stable error codes. Tests and callers match on `code`, never on the message.
  * Misuse of the API (a bad option, an unsupported key type) is a plain `TypeError` or `RangeError`;
  * a `ChestError` means the data or its surroundings are not as they should be.
+ *
+ * @example
+ * ```ts
+ * import fs from 'node:fs';
+ * import { Chest, ErrorCode, isChestError } from 'spillchest';
+ *
+ * fs.mkdirSync('./notes');
+ * fs.writeFileSync('./notes/todo.txt', 'not a chest');
+ * try {
+ *   new Chest({ path: './notes' });
+ * } catch (error) {
+ *   console.log(isChestError(error, ErrorCode.NOT_A_CHEST)); // true
+ * }
+ * ```
  */
 export const ErrorCode = {
   /** The chest was closed (or dropped); open a new one. */
@@ -32,6 +46,15 @@ export const ErrorCode = {
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/**
+ * @example
+ * ```ts
+ * import { ChestError, ErrorCode } from 'spillchest';
+ *
+ * const error = new ChestError(ErrorCode.CORRUPT, 'checksum mismatch', { keys: ['x'], file: 'x' });
+ * console.log(error.code, error.keys, error.file); // CHEST_CORRUPT [ 'x' ] x
+ * ```
+ */
 export interface ChestErrorOptions {
   cause?: unknown;
   /** Keys the error concerns, when it concerns some. */
@@ -40,7 +63,22 @@ export interface ChestErrorOptions {
   file?: string;
 }
 
-/** The one error class of the library. `code` is stable; `cause` carries the underlying error. */
+/**
+ * The one error class of the library. `code` is stable; `cause` carries the underlying error.
+ *
+ * @example
+ * ```ts
+ * import { Chest, ChestError, ErrorCode } from 'spillchest';
+ *
+ * const chest = new Chest();
+ * chest.close();
+ * try {
+ *   chest.get('x');
+ * } catch (error) {
+ *   if (error instanceof ChestError && error.code === ErrorCode.CLOSED) console.log('closed already');
+ * }
+ * ```
+ */
 export class ChestError extends Error {
   override readonly name = 'ChestError';
   readonly code: ErrorCode;
@@ -55,7 +93,22 @@ export class ChestError extends Error {
   }
 }
 
-/** True for a `ChestError`, optionally of one code. */
+/**
+ * True for a `ChestError`, optionally of one code.
+ *
+ * @example
+ * ```ts
+ * import { Chest, isChestError } from 'spillchest';
+ *
+ * const chest = new Chest();
+ * chest.close();
+ * try {
+ *   chest.set('x', 1);
+ * } catch (error) {
+ *   if (isChestError(error)) console.log(error.code); // CHEST_CLOSED
+ * }
+ * ```
+ */
 export function isChestError(error: unknown, code?: ErrorCode): error is ChestError {
   return error instanceof ChestError && (code === undefined || error.code === code);
 }

@@ -4,6 +4,7 @@ export type { CompactReport, Damage, MaintenanceOptions, RepairReport, VerifyRep
 export { ChestError, ErrorCode, isChestError } from './errors.js';
 export type { ChestErrorOptions } from './errors.js';
 export type { Key, KeyAtom } from './keys/types.js';
+export type { KeyQuery } from './query/ordered.js';
 export { defaultKeyToFilename } from './keys/filename.js';
 export { sizeOf, sizeOfValue } from './memory/size.js';
 export { ENTRY_OVERHEAD } from './memory/tier.js';

@@ -41,6 +41,17 @@ const isTuple = (key: Key): key is readonly Key[] => Array.isArray(key);
 /**
  * The relative path ('/'-separated) a value is stored under: `'x'` -> `'x'`, `['one', 'two']` ->
  * `'_one/two'`, anything else -> `'@' + 2 hex + '/' + 30 hex`. Distinct keys give distinct paths.
+ *
+ * @example
+ * ```ts
+ * import { Chest, defaultKeyToFilename } from 'spillchest';
+ *
+ * console.log(defaultKeyToFilename('x'), defaultKeyToFilename(['one', 'two'])); // x _one/two
+ * // A folder per month, then the default name of the day.
+ * using chest = new Chest<[string, number], Float64Array>({
+ *   keyToFilename: ([month, day]) => `${month}/${defaultKeyToFilename(day)}`,
+ * });
+ * ```
  */
 export function defaultKeyToFilename(key: Key): string {
   const simple = simpleName(key);

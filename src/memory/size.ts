@@ -18,6 +18,14 @@
  *
  * Shared references and cycles count once. The walk costs time proportional to the value, like
  * serializing it would; pass your own `sizeOf` to a chest when a cheaper figure is good enough.
+ *
+ * @example
+ * ```ts
+ * import { sizeOfValue } from 'spillchest';
+ *
+ * console.log(sizeOfValue(new Float64Array(1000))); // 8000: binary values count exactly
+ * console.log(sizeOfValue({ name: 'Ada', tags: ['a', 'b'] }) > 0); // an estimate for the rest
+ * ```
  */
 export function sizeOfValue(value: unknown): number {
   if (typeof value !== 'object' || value === null) return sizeOfPrimitive(value);
@@ -31,7 +39,19 @@ export function sizeOfValue(value: unknown): number {
   }
 }
 
-/** Default `sizeOf(value, key)` of a chest: the value's estimate plus the key's. */
+/**
+ * Default `sizeOf(value, key)` of a chest: the value's estimate plus the key's.
+ *
+ * @example
+ * ```ts
+ * import { Chest, sizeOf } from 'spillchest';
+ *
+ * // Strings at two bytes a character, everything else as estimated by default.
+ * using chest = new Chest<string, unknown>({
+ *   sizeOf: (value, key) => (typeof value === 'string' ? 2 * value.length : sizeOf(value, key)),
+ * });
+ * ```
+ */
 export function sizeOf(value: unknown, key: unknown): number {
   return sizeOfValue(value) + sizeOfKey(key);
 }

@@ -21,6 +21,15 @@ export const Flag = {
  * Per-entry bytes the tier adds to `sizeOf` in its accounting: the slot arrays, the index `Map`'s
  * entry and the key and value references. Counting them keeps a tier of many tiny values within
  * its budget too.
+ *
+ * @example
+ * ```ts
+ * import { Chest, ENTRY_OVERHEAD } from 'spillchest';
+ *
+ * using chest = new Chest<string, Float64Array>({ sizeOf: (value) => value.byteLength });
+ * chest.set('a', new Float64Array(100));
+ * console.log(chest.memoryUsage - ENTRY_OVERHEAD); // 800
+ * ```
  */
 export const ENTRY_OVERHEAD = 64;
 

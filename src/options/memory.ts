@@ -15,7 +15,18 @@ const UNITS: Record<string, number> = {
   g: 2 ** 30,
 };
 
-/** A byte count, or a string such as `'512 MB'`, `'1.5GiB'`, `'25%'`. */
+/**
+ * A byte count, or a string such as `'512 MB'`, `'1.5GiB'`, `'25%'`.
+ *
+ * @example
+ * ```ts
+ * import { Chest, type MemorySize } from 'spillchest';
+ *
+ * const budget: MemorySize = process.env.CHEST_MEMORY ?? '10%';
+ * using chest = new Chest({ availableMemory: budget });
+ * chest.availableMemory = '1 MB'; // lowering the budget spills at once
+ * ```
+ */
 export type MemorySize = number | string;
 
 /** Memory the process may use: its cgroup limit when it has one, else the machine's memory. */

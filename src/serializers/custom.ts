@@ -16,6 +16,14 @@ export type Loaded<D extends Uint8Array | string> = D extends string ? string : 
  * A serializer from two functions, e.g. `fromFunctions(JSON.stringify, JSON.parse)`. The type of
  * `load`'s argument follows `dump`'s result, so a text loader paired with a bytes dumper is refused.
  * The name, recorded in the chest, defaults to `custom:<dump name>/<load name>`.
+ *
+ * @example
+ * ```ts
+ * import { Chest, fromFunctions } from 'spillchest';
+ *
+ * const serializer = fromFunctions(JSON.stringify, (text: string) => JSON.parse(text) as object, 'plain-json');
+ * using chest = new Chest<string, object>({ serializer });
+ * ```
  */
 export function fromFunctions<V, D extends Uint8Array | string>(
   dump: (value: V) => D,

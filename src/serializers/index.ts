@@ -11,11 +11,34 @@ export { json } from './json.js';
 export { msgpack } from './msgpack.js';
 export { structured } from './structured.js';
 
-/** Names of the built-in serializers. */
+/**
+ * Names of the built-in serializers.
+ *
+ * @example
+ * ```ts
+ * import { Chest, type SerializerName } from 'spillchest';
+ *
+ * const serializer: SerializerName = 'json';
+ * using chest = new Chest<string, { n: number }>({ serializer });
+ * ```
+ */
 export type SerializerName = 'structured' | 'json' | 'msgpack';
 
-/** A built-in serializer by name, or one of the user's own. */
-export type SerializerOption<V = unknown> = SerializerName | Serializer<V>;
+/**
+ * A built-in serializer by name or as an object, or one of the user's own. A serializer for any value
+ * (`Serializer<unknown>`, as the built-ins are: they load back whatever they dumped) serves a chest
+ * of any value type.
+ *
+ * @example
+ * ```ts
+ * import { Chest, msgpack, type SerializerOption } from 'spillchest';
+ *
+ * const byName: SerializerOption = 'msgpack';
+ * const byObject: SerializerOption = msgpack; // the same serializer
+ * using chest = new Chest({ serializer: Math.random() < 0.5 ? byName : byObject });
+ * ```
+ */
+export type SerializerOption<V = unknown> = SerializerName | Serializer<V> | Serializer;
 
 const BUILT_IN: Readonly<Record<SerializerName, Serializer>> = { structured, json, msgpack };
 

@@ -6,6 +6,14 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /**
  * Plain JSON text, readable by anything. Lossy the way `JSON.stringify` is: Maps and Sets become
  * `{}`, Dates become strings, `undefined` properties vanish, -0 becomes 0. BigInt and cycles throw.
+ *
+ * @example
+ * ```ts
+ * import { Chest, json } from 'spillchest';
+ *
+ * // Values other chests or languages can read as JSON text.
+ * using chest = new Chest<string, { n: number }>({ serializer: json });
+ * ```
  */
 export const json: Serializer = {
   name: 'json',

@@ -31,6 +31,14 @@ const packr = new Packr({
   },
 });
 
+/**
+ * @example
+ * ```ts
+ * import { Chest, msgpack } from 'spillchest';
+ *
+ * using chest = new Chest<string, { n: number }>({ serializer: msgpack });
+ * ```
+ */
 export const msgpack: Serializer = {
   name: 'msgpack',
   dump(value: unknown): Uint8Array {

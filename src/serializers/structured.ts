@@ -64,6 +64,15 @@ function packed(value: unknown): Uint8Array | undefined {
  * 0xFF is V8's version tag. See fast-structured-check.ts for what goes which way and why.
  *
  * V8's format is V8's own: a newer Node reads what an older one wrote, not necessarily the reverse.
+ *
+ * @example
+ * ```ts
+ * import { Chest, structured } from 'spillchest';
+ *
+ * using chest = new Chest<string, Map<string, Date>>({ serializer: structured, availableMemory: 0 });
+ * chest.set('seen', new Map([['ada', new Date(0)]]));
+ * console.log(chest.get('seen')); // Map(1) { 'ada' => 1970-01-01T00:00:00.000Z }
+ * ```
  */
 export const structured: Serializer = {
   name: 'structured',

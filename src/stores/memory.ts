@@ -13,6 +13,16 @@ import type {
  * A store that keeps everything in this process's memory: for tests, and for a chest that only
  * needs the memory tier's accounting. Keys are kept as Latin-1 strings of their bytes, whose string
  * order is their byte order.
+ *
+ * @example
+ * ```ts
+ * import { Chest, MemoryStore } from 'spillchest';
+ *
+ * // No budget: every value goes to the store, which keeps it in this process's memory.
+ * using chest = new Chest<string, number>({ store: new MemoryStore(), availableMemory: 0 });
+ * chest.set('a', 1);
+ * console.log(chest.get('a')); // 1
+ * ```
  */
 export class MemoryStore implements SyncStore {
   readonly features: StoreFeatures = {

@@ -11,7 +11,19 @@ import type { ErrorCode } from '../errors.js';
  * Every store runs the one conformance suite in `test/conformance/store-suite.ts`.
  */
 
-/** A value as a store keeps it. */
+/**
+ * A value as a store keeps it.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore, type StoredValue } from 'spillchest';
+ *
+ * const value: StoredValue = { kind: 0, codec: 0, data: new TextEncoder().encode('hello') };
+ * const store = new MemoryStore();
+ * store.write([{ type: 'put', key: Buffer.from('k'), value }]);
+ * console.log(store.get(Buffer.from('k'))?.data.byteLength); // 5
+ * ```
+ */
 export interface StoredValue {
   /** How the chest's value codec reads `data` back (see `ValueKind`). Opaque to the store. */
   readonly kind: number;
@@ -44,7 +56,20 @@ export interface ChangeFeed {
   othersOpen(): boolean;
 }
 
-/** What a store can do. The conformance suite, the chest and the CLI read this declaration. */
+/**
+ * What a store can do. The conformance suite, the chest and the CLI read this declaration.
+ *
+ * @example
+ * ```ts
+ * import { LmdbStore, MemoryStore, type StoreFeatures } from 'spillchest';
+ *
+ * const memory: StoreFeatures = new MemoryStore().features;
+ * console.log(memory.persistent, memory.ordered); // false true
+ * const disk = new LmdbStore({ path: './features', inlineThreshold: 0, fileName: () => 'x' });
+ * console.log(disk.features.processes); // true
+ * disk.close();
+ * ```
+ */
 export interface StoreFeatures {
   /** Every method returns its result directly (usable by the synchronous `Chest`). */
   readonly sync: boolean;
@@ -60,7 +85,19 @@ export interface StoreFeatures {
   readonly files: boolean;
 }
 
-/** What a store knows about one entry without reading its value. */
+/**
+ * What a store knows about one entry without reading its value.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore, type EntryInfo } from 'spillchest';
+ *
+ * const store = new MemoryStore();
+ * store.write([{ type: 'put', key: Buffer.from('k'), value: { kind: 0, codec: 0, data: Buffer.alloc(10) } }]);
+ * const info: EntryInfo | undefined = store.info(Buffer.from('k'));
+ * console.log(info?.byteLength, info?.file); // 10 undefined
+ * ```
+ */
 export interface EntryInfo {
   readonly kind: number;
   readonly codec: number;
@@ -70,12 +107,42 @@ export interface EntryInfo {
   readonly file: string | undefined;
 }
 
-/** One change in an atomic batch. */
+/**
+ * One change in an atomic batch.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore, type WriteOp } from 'spillchest';
+ *
+ * const store = new MemoryStore();
+ * const data = Buffer.from('v');
+ * const batch: WriteOp[] = [
+ *   { type: 'put', key: Buffer.from('a'), value: { kind: 0, codec: 0, data } },
+ *   { type: 'put', key: Buffer.from('b'), value: { kind: 0, codec: 0, data } },
+ *   { type: 'delete', key: Buffer.from('a') },
+ * ];
+ * store.write(batch); // all or nothing; later ops on a key win
+ * console.log(store.count()); // 1
+ * ```
+ */
 export type WriteOp =
   | { readonly type: 'put'; readonly key: Uint8Array; readonly value: StoredValue }
   | { readonly type: 'delete'; readonly key: Uint8Array };
 
-/** Bounds for `keys()`, on encoded keys: `start` inclusive, `end` exclusive. */
+/**
+ * Bounds for `keys()`, on encoded keys: `start` inclusive, `end` exclusive.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore, type KeyRange } from 'spillchest';
+ *
+ * const store = new MemoryStore();
+ * const value = { kind: 0, codec: 0, data: Buffer.from('v') };
+ * store.write(['a', 'b', 'c', 'd'].map((k) => ({ type: 'put' as const, key: Buffer.from(k), value })));
+ * const range: KeyRange = { start: Buffer.from('b'), end: Buffer.from('d') };
+ * console.log([...store.keys(range)].map(String)); // [ 'b', 'c' ]
+ * ```
+ */
 export interface KeyRange {
   readonly start?: Uint8Array;
   readonly end?: Uint8Array;
@@ -85,6 +152,16 @@ export interface KeyRange {
 /**
  * The chest's own record of how it was made, kept by the store and checked on every open: a chest is
  * never read with another serializer or compression than the one it was written with.
+ *
+ * @example
+ * ```ts
+ * import { Chest, MemoryStore, type ChestMeta } from 'spillchest';
+ *
+ * const store = new MemoryStore();
+ * using chest = new Chest({ store, serializer: 'json' });
+ * const meta: ChestMeta | undefined = store.readMeta();
+ * console.log(meta); // { format: 1, serializer: 'json', compression: 'none' }
+ * ```
  */
 export interface ChestMeta {
   /** On-disk format version of the chest. */
@@ -103,7 +180,22 @@ export interface StoreDamage {
   readonly message: string;
 }
 
-/** A store whose every method answers synchronously. `Chest` runs on these. */
+/**
+ * A store whose every method answers synchronously. `Chest` runs on these.
+ *
+ * @example
+ * ```ts
+ * import { Chest, MemoryStore, type SyncStore } from 'spillchest';
+ *
+ * function describe(store: SyncStore): string {
+ *   return `${store.location}: ${store.count()} entries${store.features.persistent ? '' : ', in memory only'}`;
+ * }
+ * const store = new MemoryStore();
+ * using chest = new Chest<string, number>({ store, availableMemory: 0 });
+ * chest.set('a', 1);
+ * console.log(describe(store)); // memory: 1 entries, in memory only
+ * ```
+ */
 export interface SyncStore {
   readonly features: StoreFeatures;
   /** Where the data lives (a directory, a URL), for messages and `String(chest)`. */

@@ -2,7 +2,17 @@ import zlib from 'node:zlib';
 import { ChestError, ErrorCode } from '../errors.js';
 import { Codec } from './kinds.js';
 
-/** Compression a chest applies to its stored values. */
+/**
+ * Compression a chest applies to its stored values.
+ *
+ * @example
+ * ```ts
+ * import { Chest, type CompressionName } from 'spillchest';
+ *
+ * const compress: CompressionName = 'brotli';
+ * using chest = new Chest<string, string>({ compress });
+ * ```
+ */
 export type CompressionName = 'none' | 'gzip' | 'brotli' | 'zstd';
 
 const CODEC_OF: Readonly<Record<CompressionName, Codec>> = {

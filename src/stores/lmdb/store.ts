@@ -42,6 +42,18 @@ import {
 /** Name of the folder inside a chest that holds the index; no value file is ever given this name. */
 export const INDEX_DIR = '.chest';
 
+/**
+ * @example
+ * ```ts
+ * import { Chest, LmdbStore, type LmdbStoreOptions } from 'spillchest';
+ *
+ * new Chest({ path: './counted' }).set('a', 1).close();
+ * const options: LmdbStoreOptions = { path: './counted', inlineThreshold: 0, readOnly: true, fileName: () => 'unused' };
+ * const store = new LmdbStore(options);
+ * console.log(store.count()); // 1
+ * store.close();
+ * ```
+ */
 export interface LmdbStoreOptions {
   /** The chest's directory. Created if missing. */
   readonly path: string;
@@ -90,6 +102,16 @@ export const MAX_KEY_BYTES = 1978;
  * only after the commit. Each version of a value gets a name no other entry holds (the `files`
  * table maps names to keys), so a reader that looked up an entry never finds another value under
  * that name: at worst the file is gone, and the reader looks the entry up again.
+ *
+ * @example
+ * ```ts
+ * import { LmdbStore } from 'spillchest';
+ *
+ * const store = new LmdbStore({ path: './raw', inlineThreshold: 1024, fileName: () => 'value' });
+ * store.write([{ type: 'put', key: Buffer.from('k'), value: { kind: 0, codec: 0, data: Buffer.from('hi') } }]);
+ * console.log(store.get(Buffer.from('k'))?.data.toString()); // hi
+ * store.close();
+ * ```
  */
 export class LmdbStore implements SyncStore {
   readonly features: StoreFeatures = {
