@@ -669,10 +669,18 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
           continue;
         }
         const clean = (flags & Flag.DIRTY) === 0;
-        if (!this.immutable) sum = crc32(stored.data);
+        // One checksum per value: it tells whether a clean value was changed in place, is kept for
+        // the next such check, and is handed to the store, which would otherwise compute it again.
+        sum = crc32(stored.data);
         // A clean value whose bytes still match the store's copy was not changed in place.
         if (!clean || sum !== this.tier.checksum(slot)) {
-          batch.push({ type: 'put', key: encodeKey(key), value: stored });
+          const value: StoredValue = {
+            kind: stored.kind,
+            codec: stored.codec,
+            data: stored.data,
+            checksum: sum,
+          };
+          batch.push({ type: 'put', key: encodeKey(key), value });
           batchBytes += stored.data.byteLength;
           this.counters.bytesWritten += stored.data.byteLength;
         }

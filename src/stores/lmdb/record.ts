@@ -35,12 +35,18 @@ export interface FileRecord extends RecordHead {
 
 export type IndexRecord = InlineRecord | FileRecord;
 
-export function encodeInline(kind: number, codec: number, data: Uint8Array): Buffer {
+/** `checksum` is the crc32 of `data`, when the caller has it already. */
+export function encodeInline(
+  kind: number,
+  codec: number,
+  data: Uint8Array,
+  checksum: number = crc32(data),
+): Buffer {
   const out = Buffer.allocUnsafe(HEADER + data.byteLength);
   out[0] = 0;
   out[1] = kind;
   out[2] = codec;
-  out.writeUInt32LE(crc32(data), 3);
+  out.writeUInt32LE(checksum, 3);
   out.set(data, HEADER);
   return out;
 }
