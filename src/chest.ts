@@ -6,7 +6,7 @@ import { ChestError, ErrorCode, isChestError } from './errors.js';
 import { decodeKey, encodeKey, keyIdentity } from './keys/codec.js';
 import { defaultKeyToFilename, safeRelativePath } from './keys/filename.js';
 import type { Key } from './keys/types.js';
-import { Flag, MAX_ENTRIES, MemoryTier } from './memory/tier.js';
+import { EVICTION_POLICIES, Flag, MAX_ENTRIES, MemoryTier, type EvictionPolicy } from './memory/tier.js';
 import { sizeOf as defaultSizeOf, sizeOfKey } from './memory/size.js';
 import { defaultAvailableMemory, parseMemorySize, type MemorySize } from './options/memory.js';
 import { resolveSerializer, type SerializerOption } from './serializers/index.js';
@@ -69,6 +69,12 @@ export interface ChestOptions<K extends Key, V> {
   inlineThreshold?: number;
   /** The most entries the memory tier holds, whatever their size. Default and maximum 16,000,000. */
   maxEntries?: number;
+  /**
+   * Which values leave memory first when it is full: `'lru'`, the least recently used, or
+   * `'sieve'`, the oldest not read again since the last sweep (SIEVE), which keeps a hot set in
+   * memory through a scan of many keys read once. Default `'sieve'`.
+   */
+  eviction?: EvictionPolicy;
   /** A store to use instead of the default LMDB store at `path`. */
   store?: SyncStore;
   /**
@@ -165,7 +171,11 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     }
     // Nothing can be written back, so there is nothing to check.
     this.immutable = (options.immutable ?? false) || this.readOnly;
-    this.tier = new MemoryTier<K, V>(budget, maxEntries);
+    const eviction = options.eviction ?? 'sieve';
+    if (!EVICTION_POLICIES.includes(eviction)) {
+      throw new TypeError(`eviction must be one of ${EVICTION_POLICIES.join(', ')}, got ${String(eviction)}`);
+    }
+    this.tier = new MemoryTier<K, V>(budget, maxEntries, eviction);
 
     this.temporary = options.path === undefined && options.store === undefined;
     this.dir = options.store?.location ?? path.resolve(options.path ?? makeTemporaryDir());
