@@ -107,8 +107,16 @@ export interface ChestStats {
 
 type Counters = { -readonly [P in keyof ChestStats]: ChestStats[P] };
 
-/** A store's write batches are kept to about this many bytes, to bound memory during a flush. */
-const BATCH_BYTES = 64 * 2 ** 20;
+/**
+ * A store's write batches are kept to about this many bytes and entries, to bound memory during a
+ * flush. LMDB holds every page a transaction dirties in anonymous memory until it commits, and keeps
+ * the freed pages for reuse until the index is closed, so the largest transaction sets the process's
+ * resident memory for good: with keys spread over the index each entry can dirty a 4 KiB page of its
+ * own. Measured flushing 280,000 small records (64 MiB budget) into a 1M-entry index: RssAnon after
+ * the flush 383 MiB with one 64 MiB batch, 181 MiB with 4,096 entries per transaction.
+ */
+const BATCH_BYTES = 16 * 2 ** 20;
+const BATCH_ENTRIES = 4096;
 
 /**
  * A `Map` that keeps at most `availableMemory` bytes of values in memory and the rest on disk.
@@ -697,7 +705,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       }
       batchSlots.push(slot);
       batchSums.push(sum);
-      if (batchBytes >= BATCH_BYTES) commit();
+      if (batchBytes >= BATCH_BYTES || batch.length >= BATCH_ENTRIES) commit();
     }
     commit();
     return failed;
