@@ -74,8 +74,11 @@ if (args.help) {
 }
 
 const quick = args.quick ?? false;
-const only = (list(args.only)?.map((s) => s.toUpperCase()) ?? [...WORKLOAD_IDS]) as WorkloadId[];
-for (const w of only) if (!WORKLOAD_IDS.includes(w)) throw new Error(`unknown workload ${w}`);
+const only: WorkloadId[] = list(args.only)?.map((name) => {
+  const id = WORKLOAD_IDS.find((w) => w.toLowerCase() === name.toLowerCase());
+  if (id === undefined) throw new Error(`unknown workload ${name} (known: ${WORKLOAD_IDS.join(', ')})`);
+  return id;
+}) ?? [...WORKLOAD_IDS];
 const peerNames = list(args.peers) ?? [...PEER_NAMES];
 const n = count(args.n, 'n');
 const runsOverride = count(args.runs, 'runs');
