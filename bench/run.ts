@@ -27,6 +27,7 @@ import { loadPeers, PEER_NAMES } from './peers/index.js';
 import { loadSizeEstimator } from './peers/size.js';
 import { computeTargets } from './targets.js';
 import { WORKLOADS } from './workloads/index.js';
+import { DEFAULT_W4_N } from './workloads/w4.js';
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -36,8 +37,10 @@ const HELP = `Usage: npm run bench -- [options]
   --runs K            runs per peer and workload (default 5, 3 for W4 and W5; 1 with --quick)
   --quick             tiny sizes, to check that the suite works (CI)
   --out DIR           where results go (default bench/results; bench/results/quick with --quick)
-  --timeout S         seconds one run may take before it is killed and reported (default 1800)
-  --rss-limit GiB     a run whose RSS passes this is killed and reported (default: half the RAM, at most 8)
+  --timeout S         seconds one run may take before it is killed and reported (default 1800,
+                      times N / 10,000,000 for W4 above its default N)
+  --rss-limit GiB     a run whose anonymous memory (RssAnon) passes this is killed and reported
+                      (default: half the RAM, at most 8)
   -h, --help`;
 
 function list(v: string | undefined): string[] | undefined {
@@ -82,7 +85,10 @@ const only: WorkloadId[] = list(args.only)?.map((name) => {
 const peerNames = list(args.peers) ?? [...PEER_NAMES];
 const n = count(args.n, 'n');
 const runsOverride = count(args.runs, 'runs');
-const timeoutMs = (count(args.timeout, 'timeout') ?? 1800) * 1000;
+const timeoutArg = count(args.timeout, 'timeout');
+/** A run's time limit: --timeout, else 30 minutes, scaled up for W4 runs larger than its default N. */
+const timeoutFor = (id: WorkloadId): number =>
+  (timeoutArg ?? 1800 * (id === 'W4' && n !== undefined ? Math.max(1, n / DEFAULT_W4_N) : 1)) * 1000;
 const rssLimit = args['rss-limit'] ? Number(args['rss-limit']) * GiB : Math.min(8 * GiB, totalmem() / 2);
 const defaultOut = fileURLToPath(new URL(quick ? './results/quick/' : './results/', import.meta.url));
 const outDir = resolve(args.out ?? defaultOut);
@@ -229,10 +235,10 @@ async function main(): Promise<void> {
         const dir = mkdtempSync(join(tmpRoot, `${id}-${peer.name}-`));
         try {
           const r = w.coordinate
-            ? await w.coordinate(peer, p, { dir, timeoutMs, rssLimit, log })
+            ? await w.coordinate(peer, p, { dir, timeoutMs: timeoutFor(id), rssLimit, log })
             : await runSampleInChild(
                 { kind: 'sample', workload: id, peer: peer.name, params: p, dir },
-                timeoutMs,
+                timeoutFor(id),
                 rssLimit,
               );
           pr.samples.push(r);
