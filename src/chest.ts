@@ -181,7 +181,9 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     this.immutable = (options.immutable ?? false) || this.readOnly;
     const eviction = options.eviction ?? 'sieve';
     if (!EVICTION_POLICIES.includes(eviction)) {
-      throw new TypeError(`eviction must be one of ${EVICTION_POLICIES.join(', ')}, got ${String(eviction)}`);
+      throw new TypeError(
+        `eviction must be one of ${EVICTION_POLICIES.join(', ')}, got ${JSON.stringify(eviction)}`,
+      );
     }
     this.tier = new MemoryTier<K, V>(budget, maxEntries, eviction);
 

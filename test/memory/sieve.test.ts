@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { Chest } from '../../src/chest.js';
 import { SieveSlots } from '../../src/memory/sieve.js';
 import { Flag, MemoryTier } from '../../src/memory/tier.js';
 
@@ -62,7 +63,7 @@ describe('SieveSlots', () => {
         (ops) => {
           const s = new SieveSlots<string, number>();
           // Reference: oldest first, each with its visited bit; the hand is an index into it.
-          let model: { key: string; visited: boolean }[] = [];
+          const model: { key: string; visited: boolean }[] = [];
           let hand = 0;
           for (const [op, k, n] of ops) {
             const key = `k${k}`;
@@ -106,5 +107,17 @@ describe('SieveSlots', () => {
         },
       ),
     );
+  });
+
+  it('Chest evicts with either policy and reads every value back; an unknown policy is a TypeError', () => {
+    for (const eviction of ['sieve', 'lru'] as const) {
+      using c = new Chest<number, string>({ availableMemory: 4000, eviction });
+      for (let i = 0; i < 200; i++) c.set(i, `value ${i}`);
+      for (let i = 0; i < 200; i += 3) c.get(i);
+      expect(c.memoryUsage).toBeLessThanOrEqual(4000);
+      expect(c.size).toBe(200);
+      for (let i = 0; i < 200; i++) expect(c.get(i)).toBe(`value ${i}`);
+    }
+    expect(() => new Chest({ eviction: 'fifo' as 'lru' })).toThrow(TypeError);
   });
 });
