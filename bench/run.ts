@@ -329,7 +329,7 @@ async function main(): Promise<void> {
   writeFileSync(join(outDir, 'latest.md'), md);
   const summary = renderSummary(report);
   writeFileSync(join(outDir, 'summary.md'), summary);
-  if (updateReadme && updateReadmeBlock(join(repoRoot, 'README.md'), summary))
+  if (updateReadme && (await updateReadmeBlock(join(repoRoot, 'README.md'), summary)))
     log('updated the results block of README.md');
   const charts = Object.fromEntries(WORKLOAD_IDS.map((k) => [k, WORKLOADS[k].chart])) as Record<
     WorkloadId,

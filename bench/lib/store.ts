@@ -46,8 +46,11 @@ export function loadWorkloadResults(outDir: string): WorkloadResult[] {
 export const README_START = '<!-- bench:results:start (written by npm run bench) -->';
 export const README_END = '<!-- bench:results:end -->';
 
-/** Replaces the text between the README's markers with `block`; false when the markers are absent. */
-export function updateReadmeBlock(readme: string, block: string): boolean {
+/**
+ * Replaces the text between the README's markers with `block`, formatted as the project's Prettier
+ * settings format the README (so that the lint step passes); false when the markers are absent.
+ */
+export async function updateReadmeBlock(readme: string, block: string): Promise<boolean> {
   let text: string;
   try {
     text = readFileSync(readme, 'utf8');
@@ -57,7 +60,14 @@ export function updateReadmeBlock(readme: string, block: string): boolean {
   const start = text.indexOf(README_START);
   const end = text.indexOf(README_END);
   if (start < 0 || end < start) return false;
-  const next = `${text.slice(0, start + README_START.length)}\n\n${block.trim()}\n\n${text.slice(end)}`;
+  let next = `${text.slice(0, start + README_START.length)}\n\n${block.trim()}\n\n${text.slice(end)}`;
+  try {
+    const prettier = await import('prettier');
+    const config = (await prettier.resolveConfig(readme)) ?? {};
+    next = await prettier.format(next, { ...config, filepath: readme });
+  } catch {
+    // Without Prettier the block is still right, only not aligned.
+  }
   if (next !== text) writeFileSync(readme, next);
   return true;
 }
