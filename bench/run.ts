@@ -15,7 +15,8 @@ import { Bench } from 'tinybench';
 import { renderChart } from './lib/chart.js';
 import { describeError } from './lib/errors.js';
 import { machine } from './lib/machine.js';
-import { renderMarkdown } from './lib/report.js';
+import { renderMarkdown, renderSummary } from './lib/report.js';
+import { loadWorkloadResults, resultKey, saveWorkloadResult, updateReadmeBlock } from './lib/store.js';
 import type { PeerRun, Report, Stat, WorkloadResult } from './lib/results.js';
 import { transpileTree } from './lib/build.js';
 import { runSampleInChild, useChildScript } from './lib/spawn.js';
@@ -26,6 +27,7 @@ import { loadPeers, PEER_NAMES } from './peers/index.js';
 import { loadSizeEstimator } from './peers/size.js';
 import { computeTargets } from './targets.js';
 import { WORKLOADS } from './workloads/index.js';
+import { DEFAULT_W4_N } from './workloads/w4.js';
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -34,9 +36,11 @@ const HELP = `Usage: npm run bench -- [options]
   --n N               W4 record count (default 10000000; e.g. --n 100000000)
   --runs K            runs per peer and workload (default 5, 3 for W4 and W5; 1 with --quick)
   --quick             tiny sizes, to check that the suite works (CI)
-  --out DIR           where latest.json, latest.md and chart.svg go (default bench/results)
-  --timeout S         seconds one run may take before it is killed and reported (default 1800)
-  --rss-limit GiB     a run whose RSS passes this is killed and reported (default: half the RAM, at most 8)
+  --out DIR           where results go (default bench/results; bench/results/quick with --quick)
+  --timeout S         seconds one run may take before it is killed and reported (default 1800,
+                      times N / 10,000,000 for W4 above its default N)
+  --rss-limit GiB     a run whose anonymous memory (RssAnon) passes this is killed and reported
+                      (default: half the RAM, at most 8)
   -h, --help`;
 
 function list(v: string | undefined): string[] | undefined {
@@ -73,14 +77,23 @@ if (args.help) {
 }
 
 const quick = args.quick ?? false;
-const only = (list(args.only)?.map((s) => s.toUpperCase()) ?? [...WORKLOAD_IDS]) as WorkloadId[];
-for (const w of only) if (!WORKLOAD_IDS.includes(w)) throw new Error(`unknown workload ${w}`);
+const only: WorkloadId[] = list(args.only)?.map((name) => {
+  const id = WORKLOAD_IDS.find((w) => w.toLowerCase() === name.toLowerCase());
+  if (id === undefined) throw new Error(`unknown workload ${name} (known: ${WORKLOAD_IDS.join(', ')})`);
+  return id;
+}) ?? [...WORKLOAD_IDS];
 const peerNames = list(args.peers) ?? [...PEER_NAMES];
 const n = count(args.n, 'n');
 const runsOverride = count(args.runs, 'runs');
-const timeoutMs = (count(args.timeout, 'timeout') ?? 1800) * 1000;
+const timeoutArg = count(args.timeout, 'timeout');
+/** A run's time limit: --timeout, else 30 minutes, scaled up for W4 runs larger than its default N. */
+const timeoutFor = (id: WorkloadId): number =>
+  (timeoutArg ?? 1800 * (id === 'W4' && n !== undefined ? Math.max(1, n / DEFAULT_W4_N) : 1)) * 1000;
 const rssLimit = args['rss-limit'] ? Number(args['rss-limit']) * GiB : Math.min(8 * GiB, totalmem() / 2);
-const outDir = resolve(args.out ?? fileURLToPath(new URL('./results/', import.meta.url)));
+const defaultOut = fileURLToPath(new URL(quick ? './results/quick/' : './results/', import.meta.url));
+const outDir = resolve(args.out ?? defaultOut);
+/** The README's results block is rewritten only by full-size runs into bench/results itself. */
+const updateReadme = !quick && args.out === undefined;
 
 const log = (line: string) => process.stderr.write(line + '\n');
 
@@ -167,6 +180,7 @@ async function main(): Promise<void> {
       baseline: w.baseline,
       figures: w.figures,
       budget: params.budget,
+      ...(id === 'W4' ? { records: (params as { records: number }).records } : {}),
       peers: [],
       ratios: {},
     };
@@ -184,7 +198,11 @@ async function main(): Promise<void> {
 
     for (const peer of peers) {
       const reason = unavailable.get(peer.name);
-      const cap: Capability = reason ? { ok: false, reason } : peer.capability(id, params);
+      const cap: Capability = reason
+        ? { ok: false, reason }
+        : w.peers && !w.peers.includes(peer.name)
+          ? { ok: false, reason: w.onlyWhy ?? `${id} runs only ${w.peers.join(', ')}` }
+          : peer.capability(id, params);
       const limit =
         cap.ok && cap.limit
           ? quick && cap.limit.quick
@@ -217,10 +235,10 @@ async function main(): Promise<void> {
         const dir = mkdtempSync(join(tmpRoot, `${id}-${peer.name}-`));
         try {
           const r = w.coordinate
-            ? await w.coordinate(peer, p, { dir, timeoutMs, rssLimit, log })
+            ? await w.coordinate(peer, p, { dir, timeoutMs: timeoutFor(id), rssLimit, log })
             : await runSampleInChild(
                 { kind: 'sample', workload: id, peer: peer.name, params: p, dir },
-                timeoutMs,
+                timeoutFor(id),
                 rssLimit,
               );
           pr.samples.push(r);
@@ -269,10 +287,26 @@ async function main(): Promise<void> {
           }),
       );
     }
-    results.set(id, wr);
-    log(`  ${id} done in ${((performance.now() - workloadStarted) / 1000).toFixed(1)} s`);
+    const durationS = (performance.now() - workloadStarted) / 1000;
+    const m = machine();
+    const done: WorkloadResult = {
+      ...wr,
+      ran: {
+        date: m.date,
+        machine: `${m.cpu}, ${m.cores} cores, ${(m.memoryBytes / GiB).toFixed(1)} GiB, Node ${m.node}`,
+        options: { runs, peers: peerNames, ...(quick ? { quick } : {}) },
+        durationS,
+      },
+    };
+    results.set(id, done);
+    // Saved at once: a later workload that fails or is interrupted does not lose this one.
+    saveWorkloadResult(outDir, done);
+    log(`  ${id} done in ${durationS.toFixed(1)} s (saved as ${resultKey(done)})`);
   }
 
+  // The report covers every workload whose latest result is on disk, not only those run now, so
+  // that separate runs (W4 at 100M on its own) add up to one report.
+  const combined = loadWorkloadResults(outDir);
   const report: Report = {
     suite: 'spillchest',
     machine: machine(),
@@ -284,8 +318,8 @@ async function main(): Promise<void> {
       ...(runsOverride === undefined ? {} : { runs: runsOverride }),
     },
     sizeEstimator,
-    workloads: [...results.values()],
-    targets: computeTargets(results),
+    workloads: combined,
+    targets: computeTargets(combined),
     durationS: (performance.now() - started) / 1000,
   };
 
@@ -293,13 +327,20 @@ async function main(): Promise<void> {
   const md = renderMarkdown(report);
   writeFileSync(join(outDir, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
   writeFileSync(join(outDir, 'latest.md'), md);
+  const summary = renderSummary(report);
+  writeFileSync(join(outDir, 'summary.md'), summary);
+  if (updateReadme && (await updateReadmeBlock(join(repoRoot, 'README.md'), summary)))
+    log('updated the results block of README.md');
   const charts = Object.fromEntries(WORKLOAD_IDS.map((k) => [k, WORKLOADS[k].chart])) as Record<
     WorkloadId,
     (typeof WORKLOADS)[WorkloadId]['chart']
   >;
   writeFileSync(join(outDir, 'chart.svg'), await renderChart(report.workloads, charts));
   process.stdout.write(md);
-  log(`\nwrote ${join(outDir, 'latest.json')}, latest.md, chart.svg (${Math.round(report.durationS)} s)`);
+  log(
+    `\nwrote ${join(outDir, 'latest.json')}, latest.md, summary.md, chart.svg from ${combined.length} ` +
+      `workload result(s) (${[...results.keys()].join(', ')} run now; ${Math.round(report.durationS)} s)`,
+  );
 }
 
 main().catch((e: unknown) => {

@@ -19,17 +19,24 @@ export const THRESHOLDS = {
   vsFloor: 0.8,
   /** W4: peak RssAnon of Chest, bytes. */
   w4RssAnon: 512 * MiB,
+  /** W1 and W4: seconds to open the store again after closing it. */
+  reopenSeconds: 0.1,
+  /** W1: Chest vs the peers that hold everything in memory (keyv-file, flat-cache): at least as fast... */
+  w1VsInMemory: 1.0,
+  /** ...with at most this share of their peak RssAnon ("a small fraction of their memory"). */
+  w1MemoryShare: 0.25,
+  /** W4: allocated bytes on disk at most this many times the serialized keys and values. */
+  w4DiskVsSerialized: 2,
   /** Memory: heap used + external over the baseline may exceed the budget by this much, bytes. */
   memorySlack: 64 * MiB,
 } as const;
 
 const CHEST = 'chest';
 
-function run(
-  results: ReadonlyMap<WorkloadId, WorkloadResult>,
-  w: WorkloadId,
-  peer: string,
-): PeerRun | undefined {
+/** The results a target is computed from: one workload result (W4 has one per size). */
+type Results = ReadonlyMap<WorkloadId, WorkloadResult>;
+
+function run(results: Results, w: WorkloadId, peer: string): PeerRun | undefined {
   return results.get(w)?.peers.find((p) => p.peer === peer);
 }
 
@@ -43,7 +50,7 @@ function why(w: WorkloadId, runs: readonly (PeerRun | undefined)[], names: reado
 }
 
 function ratioTarget(
-  results: ReadonlyMap<WorkloadId, WorkloadResult>,
+  results: Results,
   id: string,
   w: WorkloadId,
   figure: string,
@@ -82,8 +89,74 @@ function maxMemory(r: PeerRun | undefined, key: 'peakRssAnon' | 'vmHwm' | 'heapE
   return s ? s.max * MiB : undefined;
 }
 
-export function computeTargets(results: ReadonlyMap<WorkloadId, WorkloadResult>): Target[] {
+/** A target on one figure of Chest alone, against a fixed limit. */
+function limitTarget(
+  results: Results,
+  id: string,
+  w: WorkloadId,
+  figure: string,
+  op: '<=' | '>=' | '<',
+  threshold: number,
+  unit: Target['unit'],
+  text: string,
+  worst = false,
+): Target {
+  const c = run(results, w, CHEST);
+  const s = c?.status === 'ok' ? c.figures[figure] : undefined;
+  const value = s ? (worst ? (op === '>=' ? s.min : s.max) : s.median) : null;
+  const pass =
+    value === null
+      ? null
+      : op === '<='
+        ? value <= threshold
+        : op === '<'
+          ? value < threshold
+          : value >= threshold;
+  return {
+    id,
+    workload: w,
+    text,
+    value,
+    unit,
+    op: op === '<' ? '<=' : op,
+    threshold,
+    pass,
+    detail: s
+      ? `chest ${figure}: median ${fmt(s.median)}, range ${fmt(s.min)}–${fmt(s.max)} over ${s.n} runs`
+      : `n/a: ${why(w, [c], [CHEST])}`,
+  };
+}
+
+/** Chest's peak RssAnon (worst run) as a share of a peer's (its best run). */
+function memoryShareTarget(results: Results, w: WorkloadId, ref: string): Target {
+  const c = run(results, w, CHEST);
+  const r = run(results, w, ref);
+  const cm = c?.status === 'ok' ? c.memory.peakRssAnon?.max : undefined;
+  const rm = r?.status === 'ok' ? r.memory.peakRssAnon?.min : undefined;
+  const value = cm !== undefined && rm !== undefined && rm > 0 ? cm / rm : null;
+  return {
+    id: `${w}-memory-${ref}`,
+    workload: w,
+    text: `${w} peak RssAnon vs ${ref} (holds every value in memory): a small fraction`,
+    value,
+    unit: 'share',
+    op: '<=',
+    threshold: THRESHOLDS.w1MemoryShare,
+    pass: value === null ? null : value <= THRESHOLDS.w1MemoryShare,
+    detail:
+      value === null
+        ? `n/a: ${why(w, [c, r], [CHEST, ref])}`
+        : `chest ${fmt(cm ?? 0)} MiB (worst run) vs ${ref} ${fmt(rm ?? 0)} MiB (best run)`,
+  };
+}
+
+/**
+ * Every target whose workload is among `all`. A workload may appear more than once (W4 at several
+ * sizes): each one gets its own rows, named by its size.
+ */
+export function computeTargets(all: readonly WorkloadResult[]): Target[] {
   const t: Target[] = [];
+  const results: Results = new Map(all.filter((w) => w.id !== 'W4').map((w) => [w.id, w]));
   const P = THRESHOLDS.vsLruCache;
   if (results.has('W0')) {
     t.push(
@@ -121,6 +194,29 @@ export function computeTargets(results: ReadonlyMap<WorkloadId, WorkloadResult>)
       );
       t.push(ratioTarget(results, `W1-gets-${ref}`, 'W1', 'gets/s', ref, min, `W1 gets/s vs ${label}`));
     }
+    for (const ref of ['keyv-file', 'flat-cache']) {
+      if (!w1.peers.some((p) => p.peer === ref)) continue;
+      const label = `${ref} (every value in memory)`;
+      const min = THRESHOLDS.w1VsInMemory;
+      t.push(
+        ratioTarget(results, `W1-inserts-${ref}`, 'W1', 'inserts/s', ref, min, `W1 inserts/s vs ${label}`),
+      );
+      t.push(ratioTarget(results, `W1-gets-${ref}`, 'W1', 'gets/s', ref, min, `W1 gets/s vs ${label}`));
+      t.push(memoryShareTarget(results, 'W1', ref));
+    }
+    t.push(
+      limitTarget(
+        results,
+        'W1-reopen',
+        'W1',
+        'reopen s',
+        '<',
+        THRESHOLDS.reopenSeconds,
+        's',
+        'W1 reopen (worst run) under 0.1 s',
+        true,
+      ),
+    );
   }
   if (results.has('W2')) {
     const F = THRESHOLDS.vsFloor;
@@ -162,45 +258,121 @@ export function computeTargets(results: ReadonlyMap<WorkloadId, WorkloadResult>)
         'W3 hit ratio vs lru-cache (same budget and size estimate, misses put back)',
       ),
     );
-  if (results.has('W4')) {
-    t.push(
-      ratioTarget(
-        results,
-        'W4-inserts',
-        'W4',
-        'inserts/s',
-        'lmdb',
-        THRESHOLDS.w4VsLmdb,
-        'W4 inserts/s vs lmdb direct',
-      ),
-    );
-    const c = run(results, 'W4', CHEST);
-    const anon = c?.status === 'ok' ? maxMemory(c, 'peakRssAnon') : undefined;
-    t.push({
-      id: 'W4-rss',
-      workload: 'W4',
-      text: 'W4 peak RssAnon (worst run) under 512 MiB',
-      value: anon === undefined ? null : anon / MiB,
-      unit: 'MiB',
-      op: '<=',
-      threshold: THRESHOLDS.w4RssAnon / MiB,
-      pass: anon === undefined ? null : anon < THRESHOLDS.w4RssAnon,
-      detail:
-        anon === undefined
-          ? `n/a: ${why('W4', [c], [CHEST])}`
-          : `VmHWM ${fmt((maxMemory(c, 'vmHwm') ?? 0) / MiB)} MiB (${c?.summary ?? ''})`,
-    });
+  for (const w of ['W3', 'W3s'] as const) {
+    if (!results.has(w)) continue;
+    if (w === 'W3s')
+      t.push(
+        ratioTarget(
+          results,
+          'W3s-hits',
+          'W3s',
+          'hit ratio',
+          'lru-cache',
+          P,
+          'W3s hit ratio vs lru-cache (W3 with a full scan mixed in)',
+        ),
+      );
+    if (results.get(w)?.peers.some((p) => p.peer === 'chest-lru'))
+      t.push(
+        ratioTarget(
+          results,
+          `${w}-sieve-vs-lru`,
+          w,
+          'hit ratio',
+          'chest-lru',
+          null,
+          `${w} hit ratio, chest (SIEVE, the default) vs chest with LRU eviction`,
+        ),
+      );
   }
-  for (const w of ['W0', 'W1', 'W2', 'W3', 'W4'] as const) {
-    const wr = results.get(w);
-    if (!wr) continue;
+  for (const w4 of all.filter((w) => w.id === 'W4')) t.push(...w4Targets(w4));
+  return [...t, ...memoryTargets(all)];
+}
+
+function w4Targets(w4: WorkloadResult): Target[] {
+  const t: Target[] = [];
+  const results: Results = new Map([['W4', w4]]);
+  const n = w4.records === undefined ? '' : ` (N = ${fmt(w4.records)})`;
+  const suffix = w4.records === undefined ? '' : `@${w4.records}`;
+  t.push(
+    ratioTarget(
+      results,
+      `W4-inserts${suffix}`,
+      'W4',
+      'inserts/s',
+      'lmdb',
+      THRESHOLDS.w4VsLmdb,
+      `W4 inserts/s vs lmdb direct${n}`,
+    ),
+  );
+  const c = run(results, 'W4', CHEST);
+  const anon = c?.status === 'ok' ? maxMemory(c, 'peakRssAnon') : undefined;
+  t.push({
+    id: `W4-rss${suffix}`,
+    workload: 'W4',
+    text: `W4 peak RssAnon (worst run) under 512 MiB${n}`,
+    value: anon === undefined ? null : anon / MiB,
+    unit: 'MiB',
+    op: '<=',
+    threshold: THRESHOLDS.w4RssAnon / MiB,
+    pass: anon === undefined ? null : anon < THRESHOLDS.w4RssAnon,
+    detail:
+      anon === undefined
+        ? `n/a: ${why('W4', [c], [CHEST])}`
+        : `VmHWM ${fmt((maxMemory(c, 'vmHwm') ?? 0) / MiB)} MiB (${c?.summary ?? ''})`,
+  });
+  t.push(
+    limitTarget(
+      results,
+      `W4-reopen${suffix}`,
+      'W4',
+      'reopen s',
+      '<',
+      THRESHOLDS.reopenSeconds,
+      's',
+      `W4 reopen (worst run) under 0.1 s${n}`,
+      true,
+    ),
+    limitTarget(
+      results,
+      `W4-size${suffix}`,
+      'W4',
+      'size error',
+      '<=',
+      0,
+      'count',
+      `W4 size after reopen exact (worst run off by 0)${n}`,
+      true,
+    ),
+    limitTarget(
+      results,
+      `W4-disk${suffix}`,
+      'W4',
+      'disk/serialized',
+      '<=',
+      THRESHOLDS.w4DiskVsSerialized,
+      'ratio',
+      `W4 bytes on disk within 2× the serialized keys and values (worst run)${n}`,
+      true,
+    ),
+  );
+  return t;
+}
+
+function memoryTargets(all: readonly WorkloadResult[]): Target[] {
+  const t: Target[] = [];
+  for (const wr of all) {
+    const w = wr.id;
+    if (w === 'W5') continue;
+    const results: Results = new Map([[w, wr]]);
+    const n = w === 'W4' && wr.records !== undefined ? ` (N = ${fmt(wr.records)})` : '';
     const c = run(results, w, CHEST);
     const peak = c?.status === 'ok' ? maxMemory(c, 'heapExtPeak') : undefined;
     const limit = wr.budget + THRESHOLDS.memorySlack;
     t.push({
-      id: `memory-${w}`,
+      id: `memory-${w}${w === 'W4' && wr.records !== undefined ? `@${wr.records}` : ''}`,
       workload: 'memory',
-      text: `${w} heap used + external over baseline (worst run) within budget ${fmt(wr.budget / MiB)} MiB + 64 MiB`,
+      text: `${w} heap used + external over baseline (worst run) within budget ${fmt(wr.budget / MiB)} MiB + 64 MiB${n}`,
       value: peak === undefined ? null : peak / MiB,
       unit: 'MiB',
       op: '<=',

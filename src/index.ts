@@ -8,6 +8,7 @@ export type { KeyQuery } from './query/ordered.js';
 export { defaultKeyToFilename } from './keys/filename.js';
 export { sizeOf, sizeOfValue } from './memory/size.js';
 export { ENTRY_OVERHEAD } from './memory/tier.js';
+export type { EvictionPolicy } from './memory/tier.js';
 export type { MemorySize } from './options/memory.js';
 export { fromFunctions, json, msgpack, structured } from './serializers/index.js';
 export type { Serializer, SerializerName, SerializerOption } from './serializers/index.js';

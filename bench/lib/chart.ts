@@ -4,6 +4,7 @@
  */
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { workloadTitle } from './report.js';
 import type { WorkloadResult } from './results.js';
 import type { WorkloadId } from './types.js';
 
@@ -24,7 +25,7 @@ export async function renderChart(
   for (const w of workloads) {
     for (const c of charts[w.id]) {
       const fig = w.figures.find((f) => f.key === c.key);
-      const panel = `${w.title}: ${fig?.label ?? c.key}`;
+      const panel = `${workloadTitle(w)}: ${fig?.label ?? c.key}`;
       const values: Row[] = [];
       for (const p of w.peers) {
         const s = p.figures[c.key];

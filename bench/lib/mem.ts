@@ -148,7 +148,9 @@ export class ProcWatcher {
       if (s.rssAnon > this.peakRssAnon) this.peakRssAnon = s.rssAnon;
       if (s.vmRss > this.peakRss) this.peakRss = s.vmRss;
       if (s.vmHwm > this.vmHwm) this.vmHwm = s.vmHwm;
-      if (s.vmRss > this.rssLimit) this.onLimit(pid, s.vmRss);
+      // Anonymous memory only: mapped file pages (LMDB's index, read through its map) are page cache
+      // the kernel can take back, and at W4's 100M records they alone pass any sensible limit.
+      if (s.rssAnon > this.rssLimit) this.onLimit(pid, s.rssAnon);
     }
   }
 

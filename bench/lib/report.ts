@@ -30,11 +30,24 @@ function table(head: readonly string[], rows: readonly (readonly string[])[]): s
   return [row(head), row(head.map(() => '---')), ...rows.map(row)];
 }
 
+function amount(t: Target, v: number): string {
+  switch (t.unit) {
+    case 'ratio':
+      return ratioCell(v);
+    case 'share':
+      return `${(v * 100).toPrecision(2)}%`;
+    case 's':
+      return `${v.toPrecision(2)} s`;
+    case 'count':
+      return String(v);
+    case 'MiB':
+      return `${v.toFixed(v < 10 ? 1 : 0)} MiB`;
+  }
+}
+
 function targetRow(t: Target): string[] {
-  const value =
-    t.value === null ? 'n/a' : t.unit === 'ratio' ? ratioCell(t.value) : `${t.value.toFixed(1)} MiB`;
-  const threshold =
-    t.threshold === null ? '—' : t.unit === 'ratio' ? `≥ ${t.threshold}×` : `≤ ${t.threshold.toFixed(0)} MiB`;
+  const value = t.value === null ? 'n/a' : amount(t, t.value);
+  const threshold = t.threshold === null ? '—' : `${t.op === '>=' ? '≥' : '≤'} ${amount(t, t.threshold)}`;
   const result = t.pass === null ? (t.op === 'info' ? 'info' : 'n/a') : t.pass ? 'PASS' : 'MISS';
   return [t.text, value, threshold, result, t.detail];
 }
@@ -43,27 +56,45 @@ function peerLabel(p: PeerRun): string {
   return p.limited ? `${p.peer} ¹` : p.peer;
 }
 
+/** A workload's heading: its title, and N for W4 (kept at several sizes). */
+export function workloadTitle(w: WorkloadResult): string {
+  return w.records === undefined ? w.title : `${w.title}, N = ${fmtNum(w.records)}`;
+}
+
+function ranLine(w: WorkloadResult): string {
+  const r = w.ran;
+  if (!r) return '';
+  const opts = Object.entries(r.options)
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`)
+    .join(' ');
+  return `Ran ${r.date.slice(0, 16).replace('T', ' ')} UTC on ${r.machine} (${opts}; ${Math.round(r.durationS)} s).`;
+}
+
 function workloadSection(w: WorkloadResult): string[] {
-  const out: string[] = [`## ${w.title}`, '', w.description, ''];
+  const out: string[] = [`## ${workloadTitle(w)}`, '', w.description, ''];
   out.push(`Sizes: ${w.summary}. Runs: ${w.runs} (median, with min–max). Ratios against: ${w.baseline}.`, '');
-  const ran = w.peers.filter((p) => p.status !== 'skipped' && p.figures && Object.keys(p.figures).length > 0);
+  const ran = ranLine(w);
+  if (ran) out.push(ran, '');
+  const rows = w.peers.filter(
+    (p) => p.status !== 'skipped' && p.figures && Object.keys(p.figures).length > 0,
+  );
   const figs: readonly FigureDef[] = w.figures;
   out.push(
     ...table(
       ['peer', ...figs.map((f) => f.label), ...MEMORY_FIGURES.map((m) => m.label)],
-      ran.map((p) => [
+      rows.map((p) => [
         peerLabel(p),
         ...figs.map((f) => cell(p.figures[f.key], f.digits)),
         ...MEMORY_FIGURES.map((m) => cell(p.memory[m.key], 0)),
       ]),
     ),
   );
-  const limited = ran.filter((p) => p.limited);
+  const limited = rows.filter((p) => p.limited);
   if (limited.length > 0) {
     out.push('');
     for (const p of limited) out.push(`¹ ${p.peer}: reduced sizes, ${p.summary} (${p.limited ?? ''}).`);
   }
-  const noted = ran.filter((p) => p.notes.length > 0);
+  const noted = rows.filter((p) => p.notes.length > 0);
   if (noted.length > 0) {
     out.push('');
     for (const p of noted) out.push(`- ${p.peer}: ${[...new Set(p.notes)].join('; ')}`);
@@ -77,7 +108,7 @@ function workloadSection(w: WorkloadResult): string[] {
       );
   }
   const ratioFigs = figs.filter((f) => f.better !== 'none' && !f.count);
-  const ratioRows = ran
+  const ratioRows = rows
     .filter((p) => p.status === 'ok' || Object.keys(p.figures).length > 0)
     .map((p) => [peerLabel(p), ...ratioFigs.map((f) => ratioCell(w.ratios[p.peer]?.[f.key]))]);
   if (ratioRows.length > 0) {
@@ -94,7 +125,10 @@ export function renderMarkdown(r: Report): string {
     '# spillchest benchmarks',
     '',
     `${m.date} · ${m.cpu}, ${m.cores} cores, ${(m.memoryBytes / GiB).toFixed(1)} GiB · Node ${m.node} · ` +
-      `${m.platform} ${m.release} · suite took ${Math.round(r.durationS)} s`,
+      `${m.platform} ${m.release} · this run took ${Math.round(r.durationS)} s`,
+    '',
+    'Each workload below is its latest saved result; the line under its table says when it ran (a run of ' +
+      'some workloads keeps the others). Targets compare figures from within one workload run.',
     '',
     `Options: ${Object.entries(r.options)
       .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`)
@@ -116,4 +150,29 @@ export function renderMarkdown(r: Report): string {
       }
   out.push('');
   return out.join('\n');
+}
+
+/** The README's block: the targets, which run each workload comes from, and links to the rest. */
+export function renderSummary(r: Report): string {
+  const out: string[] = [
+    `Latest results, from \`bench/results/\` (every figure and peer in [latest.md](bench/results/latest.md)):`,
+    '',
+    ...table(
+      ['workload', 'sizes', 'runs', 'ran'],
+      r.workloads.map((w) => [
+        workloadTitle(w),
+        w.summary,
+        String(w.runs),
+        w.ran ? `${w.ran.date.slice(0, 10)}, ${w.ran.machine}` : 'n/a',
+      ]),
+    ),
+    '',
+    ...table(
+      ['target', 'value', 'threshold', 'result'],
+      r.targets.map((t) => targetRow(t).slice(0, 4)),
+    ),
+    '',
+    '![Chest against its peers, median and min–max per workload](bench/results/chart.svg)',
+  ];
+  return out.join('\n') + '\n';
 }

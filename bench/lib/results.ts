@@ -46,6 +46,15 @@ export interface WorkloadResult {
   readonly baseline: string;
   readonly figures: readonly FigureDef[];
   readonly budget: number;
+  /** W4's N: results are kept per workload and, for W4, per N. */
+  readonly records?: number;
+  /** When and how this workload's result was produced (results of several runs are combined). */
+  readonly ran?: {
+    readonly date: string;
+    readonly machine: string;
+    readonly options: Record<string, unknown>;
+    readonly durationS: number;
+  };
   readonly peers: PeerRun[];
   /** peer -> figure -> median(peer) / median(baseline), all from this run. */
   ratios: Record<string, Record<string, number | null>>;
@@ -56,7 +65,7 @@ export interface Target {
   readonly workload: WorkloadId | 'memory';
   readonly text: string;
   readonly value: number | null;
-  readonly unit: 'ratio' | 'MiB';
+  readonly unit: 'ratio' | 'MiB' | 's' | 'share' | 'count';
   readonly op: '>=' | '<=' | 'info';
   readonly threshold: number | null;
   readonly pass: boolean | null;

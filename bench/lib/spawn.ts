@@ -112,7 +112,7 @@ export function guard(children: readonly Child[], timeoutMs: number, rssLimit: n
     rssLimit,
     (_pid, rss) => {
       killAll(
-        `killed: RSS reached ${(rss / 2 ** 30).toFixed(2)} GiB (limit ${(rssLimit / 2 ** 30).toFixed(2)} GiB)`,
+        `killed: RssAnon reached ${(rss / 2 ** 30).toFixed(2)} GiB (limit ${(rssLimit / 2 ** 30).toFixed(2)} GiB)`,
       );
     },
   );

@@ -1,7 +1,7 @@
 /** Shared types of the benchmark suite: peers, stores, workloads, results. */
 
-export type WorkloadId = 'W0' | 'W1' | 'W2' | 'W3' | 'W4' | 'W5';
-export const WORKLOAD_IDS: readonly WorkloadId[] = ['W0', 'W1', 'W2', 'W3', 'W4', 'W5'];
+export type WorkloadId = 'W0' | 'W1' | 'W2' | 'W3' | 'W3s' | 'W4' | 'W5';
+export const WORKLOAD_IDS: readonly WorkloadId[] = ['W0', 'W1', 'W2', 'W3', 'W3s', 'W4', 'W5'];
 
 /**
  * How a store's writes are driven by the workloads.
@@ -32,6 +32,8 @@ export interface Store {
   close(): void | Promise<void>;
   /** Hits and misses of a memory tier, for peers that have one (hit ratio in W3). */
   tierStats?(): { hits: number; misses: number };
+  /** Exact number of entries, for peers that keep one (checked after reopening in W4). */
+  count?(): number | Promise<number>;
 }
 
 export interface OpenOptions {

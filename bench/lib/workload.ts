@@ -41,6 +41,9 @@ export interface Workload<P extends { readonly budget: number } = { readonly bud
   /** The peer every ratio in this workload is computed against. */
   readonly baseline: string;
   readonly defaultRuns: number;
+  /** Only these peers run the workload (the others are listed as not run, with `onlyWhy`). */
+  readonly peers?: readonly string[];
+  readonly onlyWhy?: string;
   params(o: SizeOptions): P;
   limit(p: P, l: Limit): P;
   summary(p: P): string;

@@ -11,10 +11,15 @@ interface ChestLike {
   get(key: string): unknown;
   flush(): void;
   close(): void;
+  readonly size: number;
   readonly stats: { readonly hits: number; readonly misses: number };
 }
 
-type ChestConstructor = new (options: { path?: string; availableMemory?: number | string }) => ChestLike;
+type ChestConstructor = new (options: {
+  path?: string;
+  availableMemory?: number | string;
+  eviction?: 'lru' | 'sieve';
+}) => ChestLike;
 
 export interface ChestModule {
   readonly Chest?: ChestConstructor;
@@ -56,13 +61,23 @@ class ChestStore implements Store {
     const s = this.chest.stats;
     return { hits: s.hits, misses: s.misses };
   }
+  count(): number {
+    return this.chest.size;
+  }
+}
+
+async function openChest(o: OpenOptions, eviction?: 'lru'): Promise<Store> {
+  const m = await loadChestModule();
+  if (typeof m.Chest !== 'function') throw new Error('not available: the library does not export Chest yet');
+  const options = { path: o.dir, availableMemory: o.budget };
+  return new ChestStore(new m.Chest(eviction === undefined ? options : { ...options, eviction }));
 }
 
 export const chestPeer: Peer = {
   name: 'chest',
   config:
-    'spillchest with availableMemory set to the workload budget and its default serializer; ' +
-    'every operation is synchronous.',
+    'spillchest with availableMemory set to the workload budget, its default serializer and eviction ' +
+    "policy ('sieve'); every operation is synchronous.",
   boundedMemory: true,
   async available() {
     try {
@@ -76,10 +91,28 @@ export const chestPeer: Peer = {
   capability(_w: WorkloadId): Capability {
     return unavailable ? { ok: false, reason: unavailable } : { ok: true };
   },
-  async open(o: OpenOptions): Promise<Store> {
-    const m = await loadChestModule();
-    if (typeof m.Chest !== 'function')
-      throw new Error('not available: the library does not export Chest yet');
-    return new ChestStore(new m.Chest({ path: o.dir, availableMemory: o.budget }));
+  open(o: OpenOptions): Promise<Store> {
+    return openChest(o);
+  },
+};
+
+/**
+ * Chest with LRU eviction instead of its default (SIEVE), on the workloads where the eviction policy
+ * decides the figures: W3 and W3s. Elsewhere it would repeat chest's row.
+ */
+export const chestLruPeer: Peer = {
+  name: 'chest-lru',
+  config:
+    "spillchest as the chest peer, with eviction: 'lru' instead of its default 'sieve' (W3 and W3s only).",
+  boundedMemory: true,
+  available: () => chestPeer.available?.() ?? Promise.resolve(undefined),
+  capability(w: WorkloadId): Capability {
+    if (unavailable) return { ok: false, reason: unavailable };
+    return w === 'W3' || w === 'W3s'
+      ? { ok: true }
+      : { ok: false, reason: 'runs only W3 and W3s, where the eviction policy decides the figures' };
+  },
+  open(o: OpenOptions): Promise<Store> {
+    return openChest(o, 'lru');
   },
 };

@@ -40,6 +40,9 @@ class LmdbStore implements Store {
   async close(): Promise<void> {
     await this.db.close();
   }
+  count(): number {
+    return this.db.getCount();
+  }
 }
 
 class LmdbArrayStore extends LmdbStore {

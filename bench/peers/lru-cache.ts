@@ -105,6 +105,7 @@ export const lruCachePeer: Peer = {
       case 'W0':
         return { ok: true };
       case 'W3':
+      case 'W3s':
         return { ok: true, note: 'over lmdb' };
       case 'W1':
       case 'W4':
@@ -117,7 +118,7 @@ export const lruCachePeer: Peer = {
   },
   async open(o: OpenOptions): Promise<Store> {
     const cache = await makeCache(o.budget);
-    if (o.workload === 'W3') return new LruOverLmdb(cache, openLmdbRecords(o.dir));
+    if (o.workload === 'W3' || o.workload === 'W3s') return new LruOverLmdb(cache, openLmdbRecords(o.dir));
     return new LruStore(cache);
   },
 };

@@ -6,6 +6,7 @@ import type { Peer } from '../lib/types.js';
 
 const MODULES: Readonly<Record<string, readonly [file: string, exportName: string]>> = {
   chest: ['chest', 'chestPeer'],
+  'chest-lru': ['chest', 'chestLruPeer'],
   map: ['map', 'mapPeer'],
   'lru-cache': ['lru-cache', 'lruCachePeer'],
   lmdb: ['lmdb', 'lmdbPeer'],

@@ -1,5 +1,6 @@
 /**
- * The memory tier's bookkeeping: a least-recently-used list with a byte budget.
+ * The memory tier's bookkeeping: a least-recently-used list with a byte budget (the base of the
+ * other eviction policies, see sieve.ts).
  *
  * Entries live in slots. The list links and sizes are typed arrays indexed by slot, and a `Map` goes
  * from key identity to slot, so a hit allocates nothing and the garbage collector sees a handful of
@@ -16,10 +17,14 @@ export class LruSlots<K, V> {
   private keys: (K | undefined)[] = [undefined];
   private values: (V | undefined)[] = [undefined];
   private sizes = new Float64Array(16);
-  private prev = new Uint32Array(16);
-  private next = new Uint32Array(16);
+  /** Links towards newer entries; prev[0] is the least recent. */
+  protected prev = new Uint32Array(16);
+  /** Links towards older entries; next[0] is the most recent. */
+  protected next = new Uint32Array(16);
   private flagBits = new Uint8Array(16);
   private sums = new Uint32Array(16);
+  /** One byte per slot for an eviction policy's own use (zero for a new entry). */
+  protected marks = new Uint8Array(16);
   private freeSlots: number[] = [];
   private used = 1;
   private totalBytes = 0;
@@ -78,6 +83,7 @@ export class LruSlots<K, V> {
     this.values[slot] = undefined;
     this.sizes[slot] = 0;
     this.flagBits[slot] = 0;
+    this.marks[slot] = 0;
     this.freeSlots.push(slot);
   }
 
@@ -91,6 +97,7 @@ export class LruSlots<K, V> {
     this.next = new Uint32Array(16);
     this.flagBits = new Uint8Array(16);
     this.sums = new Uint32Array(16);
+    this.marks = new Uint8Array(16);
     this.freeSlots = [];
     this.used = 1;
     this.totalBytes = 0;
@@ -136,6 +143,14 @@ export class LruSlots<K, V> {
     return this.prev[slot]!;
   }
 
+  /**
+   * Slots in the order they should leave memory, as long as the caller keeps asking: here least
+   * recent first. The caller removes what it spills afterwards.
+   */
+  *evictionOrder(): Generator<number, void, undefined> {
+    for (let slot = this.prev[0]!; slot !== 0; slot = this.prev[slot]!) yield slot;
+  }
+
   /** Slots from least to most recent. Removing the yielded slot while iterating is safe. */
   *slots(): Generator<number> {
     let slot = this.prev[0]!;
@@ -170,6 +185,7 @@ export class LruSlots<K, V> {
       this.next = resize(this.next, new Uint32Array(capacity));
       this.flagBits = resize(this.flagBits, new Uint8Array(capacity));
       this.sums = resize(this.sums, new Uint32Array(capacity));
+      this.marks = resize(this.marks, new Uint8Array(capacity));
     }
     return slot;
   }

@@ -1,4 +1,14 @@
 import { LruSlots } from './lru.js';
+import { SieveSlots } from './sieve.js';
+
+/**
+ * Which entries leave memory first: `'lru'` the least recently used; `'sieve'` the oldest not read
+ * again since the last sweep (SIEVE), which keeps a hot set through scans. See docs/ARCHITECTURE.md
+ * for the measurements behind the default.
+ */
+export type EvictionPolicy = 'lru' | 'sieve';
+
+export const EVICTION_POLICIES: readonly EvictionPolicy[] = ['lru', 'sieve'];
 
 /** What the memory tier knows of an entry beside its value. One byte per slot. */
 export const Flag = {
@@ -42,7 +52,7 @@ export const MAX_ENTRIES = 16_000_000;
  * it which entries to spill and tells it what it wrote.
  */
 export class MemoryTier<K, V> {
-  private readonly slots = new LruSlots<K, V>();
+  private readonly slots: LruSlots<K, V>;
   private unknownCount = 0;
   private memoryOnlyCount = 0;
   private buriedCount = 0;
@@ -50,7 +60,10 @@ export class MemoryTier<K, V> {
   constructor(
     public budget: number,
     public maxEntries: number,
-  ) {}
+    readonly policy: EvictionPolicy = 'lru',
+  ) {
+    this.slots = policy === 'sieve' ? new SieveSlots<K, V>() : new LruSlots<K, V>();
+  }
 
   get bytes(): number {
     return this.slots.bytes;
@@ -155,12 +168,14 @@ export class MemoryTier<K, V> {
    * Entries that could not be serialized are passed over.
    */
   victims(): number[] {
-    const slack = Math.min(this.budget / 8, 4 * 2 ** 20);
+    // A 32nd of the budget: enough entries per transaction to amortize it, little enough memory
+    // left unused that the tier's hit ratio matches a cache filled to the brim (an 8th cost 6%).
+    const slack = Math.min(this.budget / 32, 2 ** 20);
     const countSlack = Math.min(Math.floor(this.maxEntries / 8), 65_536);
     let bytes = this.slots.bytes;
     let count = this.slots.count;
     const out: number[] = [];
-    for (let slot = this.slots.lru(); slot !== 0; slot = this.slots.newer(slot)) {
+    for (const slot of this.slots.evictionOrder()) {
       if (bytes <= this.budget - slack && count <= this.maxEntries - countSlack) break;
       if ((this.slots.flags(slot) & Flag.UNSPILLABLE) !== 0) continue;
       out.push(slot);

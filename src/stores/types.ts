@@ -31,7 +31,10 @@ export interface StoredValue {
   readonly codec: number;
   /** The bytes. A store may keep a reference to them until `write` returns, not after. */
   readonly data: Uint8Array;
-  /** CRC-32 of `data`, when the store has computed it already (so the caller need not). */
+  /**
+   * CRC-32 of `data`, when already computed: a store's `get` may give the one it verified, and a
+   * caller may give one with a `put`, which the store may use instead of computing it again.
+   */
   readonly checksum?: number;
   /** The version stamp of the entry this was read from, for stores with a `changes` feed. */
   readonly version?: number;

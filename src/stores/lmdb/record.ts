@@ -46,13 +46,22 @@ export interface FileRecord extends RecordHead {
 
 export type IndexRecord = InlineRecord | FileRecord;
 
-/** An inline entry; its stamp is 0 until `setStamp` gives it the writing transaction's id. */
-export function encodeInline(kind: number, codec: number, data: Uint8Array, stamp = 0): Buffer {
+/**
+ * An inline entry. `checksum` is the crc32 of `data`, when the caller has it already; the stamp is 0
+ * until `setStamp` gives it the writing transaction's id.
+ */
+export function encodeInline(
+  kind: number,
+  codec: number,
+  data: Uint8Array,
+  checksum: number = crc32(data),
+  stamp = 0,
+): Buffer {
   const out = Buffer.allocUnsafe(HEADER + data.byteLength);
   out[0] = STAMPED;
   out[1] = kind;
   out[2] = codec;
-  out.writeUInt32LE(crc32(data), 3);
+  out.writeUInt32LE(checksum, 3);
   out.writeUInt32LE(stamp >>> 0, STAMP_OFFSET);
   out.set(data, HEADER);
   return out;

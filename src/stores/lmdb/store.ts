@@ -282,15 +282,17 @@ export class LmdbStore implements SyncStore {
   private stage(key: Buffer, value: StoredValue | undefined): Placement {
     if (value === undefined) return { key, record: undefined, file: undefined };
     const { kind, codec, data } = value;
+    // A checksum the caller computed from these bytes is used as it is: one crc32 per value written.
+    const checksum = value.checksum ?? crc32(data);
     if (data.byteLength <= this.inlineThreshold) {
-      return { key, record: encodeInline(kind, codec, data), file: undefined };
+      return { key, record: encodeInline(kind, codec, data, checksum), file: undefined };
     }
     const tmp = this.tempName();
     writeNewFile(tmp, data, false);
     return {
       key,
       record: undefined,
-      file: { tmp, kind, codec, checksum: crc32(data), byteLength: data.byteLength },
+      file: { tmp, kind, codec, checksum, byteLength: data.byteLength },
     };
   }
 
@@ -311,7 +313,7 @@ export class LmdbStore implements SyncStore {
         if (record.file === undefined) {
           placements.push({
             key,
-            record: encodeInline(record.kind, record.codec, record.data),
+            record: encodeInline(record.kind, record.codec, record.data, record.checksum),
             file: undefined,
           });
         } else {
