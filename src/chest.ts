@@ -4,24 +4,23 @@ import { inspect } from 'node:util';
 import { crc32 } from 'node:zlib';
 import { ChestError, ErrorCode, isChestError } from './errors.js';
 import { decodeKey, encodeKey, keyIdentity } from './keys/codec.js';
-import { defaultKeyToFilename, safeRelativePath } from './keys/filename.js';
 import type { Key } from './keys/types.js';
-import { Flag, MAX_ENTRIES, MemoryTier } from './memory/tier.js';
-import { sizeOf as defaultSizeOf, sizeOfKey } from './memory/size.js';
-import { defaultAvailableMemory, parseMemorySize, type MemorySize } from './options/memory.js';
-import { resolveSerializer, type SerializerOption } from './serializers/index.js';
+import { Flag, MemoryTier } from './memory/tier.js';
+import { sizeOfKey } from './memory/size.js';
+import { parseMemorySize, type MemorySize } from './options/memory.js';
+import type { SerializerOption } from './serializers/index.js';
 import type { Serializer } from './serializers/types.js';
-import { compressionName, resolveCompression, type CompressionName } from './values/compression.js';
+import { resolveCompression, type CompressionName } from './values/compression.js';
 import { ValueCodec } from './values/codec.js';
 import { INDEX_DIR, LmdbStore } from './stores/lmdb/store.js';
-import type { StoredValue, SyncStore, WriteOp } from './stores/types.js';
+import type { StoredValue, SyncStore } from './stores/types.js';
 import { forgetTemporary, makeTemporaryDir, trackOpen, untrackOpen } from './lifecycle.js';
+import { resolveOptions } from './core/options.js';
+import { newMeta, serializerFor } from './core/meta.js';
+import { decodeStored, settle, spillBatches, unserializable, type SpillContext } from './core/spill.js';
 
-/** On-disk format version written by this library. */
-export const FORMAT_VERSION = 1;
-
-/** Default for `inlineThreshold`: see docs/ARCHITECTURE.md for the measurement behind it. */
-export const DEFAULT_INLINE_THRESHOLD = 64 * 1024;
+export { FORMAT_VERSION } from './core/meta.js';
+export { DEFAULT_INLINE_THRESHOLD } from './core/options.js';
 
 export interface ChestOptions<K extends Key, V> {
   /**
@@ -101,9 +100,6 @@ export interface ChestStats {
 
 type Counters = { -readonly [P in keyof ChestStats]: ChestStats[P] };
 
-/** A store's write batches are kept to about this many bytes, to bound memory during a flush. */
-const BATCH_BYTES = 64 * 2 ** 20;
-
 /**
  * A `Map` that keeps at most `availableMemory` bytes of values in memory and the rest on disk.
  *
@@ -143,29 +139,15 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
 
   constructor(options: ChestOptions<K, V> = {}) {
     super();
-    const budget = parseMemorySize(options.availableMemory ?? defaultAvailableMemory());
-    const maxEntries = options.maxEntries ?? MAX_ENTRIES;
-    if (!Number.isInteger(maxEntries) || maxEntries < 0 || maxEntries > MAX_ENTRIES) {
-      throw new RangeError(`maxEntries must be an integer from 0 to ${MAX_ENTRIES}, got ${maxEntries}`);
-    }
-    this.inlineThreshold = options.inlineThreshold ?? DEFAULT_INLINE_THRESHOLD;
-    if (!Number.isSafeInteger(this.inlineThreshold) || this.inlineThreshold < 0) {
-      throw new RangeError(
-        `inlineThreshold must be a whole number of bytes >= 0, got ${this.inlineThreshold}`,
-      );
-    }
-    const custom = options.keyToFilename;
-    this.naming = custom === undefined ? defaultKeyToFilename : (key: K) => safeRelativePath(custom(key));
-    this.sizeOfValue = options.sizeOf ?? defaultSizeOf;
-    this.onMiss = options.onMiss;
-    this.onOverflow = options.onOverflow;
-    this.readOnly = options.readOnly ?? false;
-    if (this.readOnly && options.path === undefined && options.store === undefined) {
-      throw new TypeError('readOnly needs the path of an existing chest');
-    }
-    // Nothing can be written back, so there is nothing to check.
-    this.immutable = (options.immutable ?? false) || this.readOnly;
-    this.tier = new MemoryTier<K, V>(budget, maxEntries);
+    const resolved = resolveOptions(options);
+    this.inlineThreshold = resolved.inlineThreshold;
+    this.naming = resolved.naming;
+    this.sizeOfValue = resolved.sizeOf;
+    this.onMiss = resolved.onMiss;
+    this.onOverflow = resolved.onOverflow;
+    this.readOnly = resolved.readOnly;
+    this.immutable = resolved.immutable;
+    this.tier = new MemoryTier<K, V>(resolved.budget, resolved.maxEntries);
 
     this.temporary = options.path === undefined && options.store === undefined;
     this.dir = options.store?.location ?? path.resolve(options.path ?? makeTemporaryDir());
@@ -175,11 +157,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       this.codec = new ValueCodec(serializer, resolveCompression(options.compress));
       if (this.store.readMeta() === undefined) {
         if (this.readOnly) throw new ChestError(ErrorCode.NOT_A_CHEST, `${this.dir} holds no chest`);
-        this.store.writeMeta({
-          format: FORMAT_VERSION,
-          serializer: serializer.name,
-          compression: compressionName(this.codec.codec),
-        });
+        this.store.writeMeta(newMeta(this.codec));
       }
     } catch (error) {
       this.store.close();
@@ -545,34 +523,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
 
   /** Checks the store's record of its format and serializer against the options; returns the serializer to use. */
   private checkMeta(options: ChestOptions<K, V>): Serializer<V> {
-    const meta = this.store.readMeta();
-    const explicit =
-      options.serializer !== undefined || options.dump !== undefined || options.load !== undefined;
-    if (meta === undefined) return resolveSerializer<V>(options.serializer, options.dump, options.load);
-    if (meta.format > FORMAT_VERSION) {
-      throw new ChestError(
-        ErrorCode.FORMAT_VERSION,
-        `${this.dir} was written in format ${meta.format}; this version reads format ${FORMAT_VERSION} and older`,
-      );
-    }
-    if (!explicit) {
-      try {
-        return resolveSerializer<V>(meta.serializer as SerializerOption<V>);
-      } catch {
-        throw new ChestError(
-          ErrorCode.SERIALIZER_MISMATCH,
-          `${this.dir} was written with the serializer ${meta.serializer}; pass the same serializer to open it`,
-        );
-      }
-    }
-    const serializer = resolveSerializer<V>(options.serializer, options.dump, options.load);
-    if (serializer.name !== meta.serializer) {
-      throw new ChestError(
-        ErrorCode.SERIALIZER_MISMATCH,
-        `${this.dir} was written with the serializer ${meta.serializer}, not ${serializer.name}`,
-      );
-    }
-    return serializer;
+    return serializerFor(this.store.readMeta(), options, this.dir);
   }
 
   /** Reads a key from the store and keeps it in memory when `cache` and it fits. */
@@ -584,17 +535,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   }
 
   private decode(key: K, stored: StoredValue, cache: boolean): V {
-    let value: V;
-    try {
-      value = this.codec.decode(stored) as V;
-    } catch (error) {
-      if (isChestError(error))
-        throw new ChestError(error.code, `${error.message} (key ${describeKey(key)})`, {
-          cause: error,
-          keys: [key],
-        });
-      throw error;
-    }
+    const value = decodeStored(this.codec, key, stored) as V;
     this.counters.loads++;
     this.counters.bytesRead += stored.data.byteLength;
     if (!cache) return value;
@@ -638,65 +579,19 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
    */
   private writeDirty(slots: readonly number[], evict: boolean): K[] {
     const failed: K[] = [];
-    let batch: WriteOp[] = [];
-    let batchSlots: number[] = [];
-    let batchSums: number[] = [];
-    let batchBytes = 0;
-    const commit = (): void => {
-      if (batch.length > 0) this.store.write(batch);
-      batchSlots.forEach((slot, i) => {
-        this.settle(slot, evict, batchSums[i]!);
+    const ctx = this.spillContext();
+    for (const batch of spillBatches(ctx, slots, failed)) {
+      if (batch.ops.length > 0) this.store.write(batch.ops);
+      batch.slots.forEach((slot, i) => {
+        settle(ctx, slot, evict, batch.sums[i]!);
       });
-      batch = [];
-      batchSlots = [];
-      batchSums = [];
-      batchBytes = 0;
-    };
-    for (const slot of slots) {
-      const flags = this.tier.flags(slot);
-      let sum = this.tier.checksum(slot);
-      if ((flags & Flag.DELETED) !== 0) {
-        batch.push({ type: 'delete', key: encodeKey(this.tier.key(slot)) });
-      } else if ((flags & Flag.DIRTY) !== 0 || !this.immutable) {
-        const key = this.tier.key(slot);
-        let stored: StoredValue;
-        try {
-          stored = this.codec.encode(this.tier.value(slot));
-        } catch (error) {
-          if (!isChestError(error, ErrorCode.UNSERIALIZABLE)) throw error;
-          this.tier.setFlags(slot, flags | Flag.UNSPILLABLE);
-          failed.push(key);
-          continue;
-        }
-        const clean = (flags & Flag.DIRTY) === 0;
-        if (!this.immutable) sum = crc32(stored.data);
-        // A clean value whose bytes still match the store's copy was not changed in place.
-        if (!clean || sum !== this.tier.checksum(slot)) {
-          batch.push({ type: 'put', key: encodeKey(key), value: stored });
-          batchBytes += stored.data.byteLength;
-          this.counters.bytesWritten += stored.data.byteLength;
-        }
-      }
-      batchSlots.push(slot);
-      batchSums.push(sum);
-      if (batchBytes >= BATCH_BYTES) commit();
     }
-    commit();
     return failed;
   }
 
-  private settle(slot: number, evict: boolean, checksum: number): void {
-    const deleted = (this.tier.flags(slot) & Flag.DELETED) !== 0;
-    if (!evict && !deleted) {
-      this.tier.setFlags(slot, Flag.ON_DISK);
-      this.tier.setChecksum(slot, checksum);
-      return;
-    }
-    const key = this.tier.key(slot);
-    this.tier.remove(slot);
-    if (deleted) return;
-    this.counters.spills++;
-    this.onOverflow?.(key);
+  private spillContext(): SpillContext<K, V> {
+    const { tier, codec, immutable, counters, onOverflow } = this;
+    return { tier, codec, immutable, counters, onOverflow };
   }
 
   /** Finds out, for entries added since the store was last consulted, whether the store has them. */
@@ -750,23 +645,5 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
 
   private assertOpen(): void {
     if (this.closed) throw new ChestError(ErrorCode.CLOSED, `${this.toString()} is closed`);
-  }
-}
-
-function unserializable(keys: readonly unknown[]): ChestError {
-  const shown = keys.slice(0, 10).map(describeKey).join(', ');
-  const more = keys.length > 10 ? ` and ${keys.length - 10} more` : '';
-  return new ChestError(
-    ErrorCode.UNSERIALIZABLE,
-    `could not serialize the values of ${shown}${more}; they stay in memory`,
-    { keys },
-  );
-}
-
-function describeKey(key: unknown): string {
-  try {
-    return inspect(key, { depth: 3, breakLength: Infinity });
-  } catch {
-    return String(key);
   }
 }

@@ -19,11 +19,17 @@ export interface StoredValue {
   readonly data: Uint8Array;
   /** CRC-32 of `data`, when the store has computed it already (so the caller need not). */
   readonly checksum?: number;
+  /**
+   * An id of this version of the value, chosen by the writer, for stores shared by several machines
+   * (`features.machines`): they keep it beside the value and hand it back from `get` and `version`,
+   * so that each machine can tell whether its copy in memory is still the latest. Others ignore it.
+   */
+  readonly version?: string;
 }
 
 /** What a store can do. The conformance suite, the chest and the CLI read this declaration. */
 export interface StoreFeatures {
-  /** Every method returns its result directly (usable by the synchronous `Chest`). */
+  /** Every method returns its result directly (a `SyncStore`, usable by `Chest`); else an `AsyncStore`. */
   readonly sync: boolean;
   /** Survives the process: reopening the same location finds the data. */
   readonly persistent: boolean;
@@ -104,3 +110,45 @@ export interface SyncStore {
   /** Flushes, then releases every resource. Idempotent. */
   close(): void;
 }
+
+/**
+ * A store whose methods return promises. `AsyncChest` runs on these, and on every `SyncStore` through
+ * `toAsyncStore`. Same operations and contract as `SyncStore`.
+ */
+export interface AsyncStore {
+  readonly features: StoreFeatures;
+  /** Where the data lives (a directory, a URL), for messages and `String(chest)`. */
+  readonly location: string;
+
+  get(key: Uint8Array): Promise<StoredValue | undefined>;
+  has(key: Uint8Array): Promise<boolean>;
+  info(key: Uint8Array): Promise<EntryInfo | undefined>;
+  /** Applies every op or none. Later ops on one key win over earlier ones. */
+  write(ops: readonly WriteOp[]): Promise<void>;
+  /** Removes one key; true if it was there. */
+  delete(key: Uint8Array): Promise<boolean>;
+  /** As `SyncStore.modify`: `fn(current)` replaces the value atomically, even across processes. */
+  modify(key: Uint8Array, fn: (current: StoredValue | undefined) => StoredValue | undefined): Promise<void>;
+  /** Exact number of entries. */
+  count(): Promise<number>;
+  /** Encoded keys, in byte order when `features.ordered`. Writes made during iteration are not seen. */
+  keys(range?: KeyRange): AsyncIterable<Uint8Array>;
+  clear(): Promise<void>;
+
+  readMeta(): Promise<ChestMeta | undefined>;
+  writeMeta(meta: ChestMeta): Promise<void>;
+
+  /**
+   * The `version` the key's value was written with, `undefined` when absent. Stores shared by several
+   * machines provide it; a chest compares it with its copy in memory before answering from memory.
+   */
+  version?(key: Uint8Array): Promise<string | undefined>;
+
+  /** Makes everything written so far durable. */
+  flush(): Promise<void>;
+  /** Flushes, then releases every resource. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Either kind of store. */
+export type AnyStore = SyncStore | AsyncStore;
