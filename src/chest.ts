@@ -12,10 +12,11 @@ import type { SerializerOption } from './serializers/index.js';
 import type { Serializer } from './serializers/types.js';
 import { resolveCompression, type CompressionName } from './values/compression.js';
 import { ValueCodec } from './values/codec.js';
-import { INDEX_DIR, LmdbStore } from './stores/lmdb/store.js';
+import { LmdbStore } from './stores/lmdb/store.js';
 import type { StoredValue, SyncStore } from './stores/types.js';
 import { forgetTemporary, makeTemporaryDir, trackOpen, untrackOpen } from './lifecycle.js';
 import { resolveOptions } from './core/options.js';
+import { openLmdbStore } from './core/open-lmdb.js';
 import { newMeta, serializerFor } from './core/meta.js';
 import { decodeStored, settle, spillBatches, unserializable, type SpillContext } from './core/spill.js';
 
@@ -498,27 +499,8 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   }
 
   private openStore(dir: string): LmdbStore {
-    if (this.readOnly && !fs.existsSync(path.join(dir, INDEX_DIR))) {
-      throw new ChestError(ErrorCode.NOT_A_CHEST, `${dir} holds no chest to open read-only`);
-    }
-    if (fs.existsSync(dir)) {
-      if (!fs.statSync(dir).isDirectory()) {
-        throw new ChestError(ErrorCode.NOT_A_CHEST, `${dir} is not a directory`);
-      }
-      const names = fs.readdirSync(dir);
-      if (names.length > 0 && !names.includes(INDEX_DIR)) {
-        throw new ChestError(
-          ErrorCode.NOT_A_CHEST,
-          `${dir} is not empty and holds no chest (no ${INDEX_DIR} folder)`,
-        );
-      }
-    }
-    return new LmdbStore({
-      path: dir,
-      inlineThreshold: this.inlineThreshold,
-      fileName: (key) => this.naming(decodeKey(key) as K),
-      readOnly: this.readOnly,
-    });
+    const { inlineThreshold, naming, readOnly } = this;
+    return openLmdbStore(dir, { inlineThreshold, naming, readOnly });
   }
 
   /** Checks the store's record of its format and serializer against the options; returns the serializer to use. */

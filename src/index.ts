@@ -1,5 +1,7 @@
 export { Chest, FORMAT_VERSION, DEFAULT_INLINE_THRESHOLD } from './chest.js';
 export type { ChestOptions, ChestStats } from './chest.js';
+export { AsyncChest } from './async-chest.js';
+export type { AsyncChestOptions } from './async-chest.js';
 export { ChestError, ErrorCode, isChestError } from './errors.js';
 export type { ChestErrorOptions } from './errors.js';
 export type { Key, KeyAtom } from './keys/types.js';
@@ -13,7 +15,10 @@ export type { CompressionName } from './values/compression.js';
 export { LmdbStore } from './stores/lmdb/store.js';
 export type { LmdbStoreOptions } from './stores/lmdb/store.js';
 export { MemoryStore } from './stores/memory.js';
+export { SyncStoreAdapter, isSyncStore, toAsyncStore } from './stores/async.js';
 export type {
+  AnyStore,
+  AsyncStore,
   ChestMeta,
   EntryInfo,
   KeyRange,
