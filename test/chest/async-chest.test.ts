@@ -35,7 +35,7 @@ describe('AsyncChest', () => {
     await chest.set('big', new Float64Array(100_000).fill(1.5));
     await chest.close();
     await chest.close();
-    await using again = await AsyncChest.open<string, unknown>({ path });
+    await using again = await AsyncChest.open<string>({ path });
     expect(await again.size()).toBe(51);
     expect(await again.get('k7')).toEqual({ i: 7, s: 'xxxxxxx' });
     expect((await collect(again.keys())).length).toBe(51);

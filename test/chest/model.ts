@@ -57,22 +57,24 @@ function modelKey(key: Key): string {
   );
 }
 
+type Awaitable<T> = T | Promise<T>;
+
 /** A chest as the model test drives it. */
 export interface Subject {
-  set(key: Key, value: Value): Promise<void>;
-  get(key: Key): Promise<Value | undefined>;
-  has(key: Key): Promise<boolean>;
-  delete(key: Key): Promise<boolean>;
-  clear(): Promise<void>;
-  flush(): Promise<void>;
-  spill(): Promise<void>;
-  setBudget(bytes: number): Promise<void>;
-  size(): Promise<number>;
-  keys(): Promise<Key[]>;
-  entries(): Promise<[Key, Value][]>;
+  set(key: Key, value: Value): Awaitable<void>;
+  get(key: Key): Awaitable<Value | undefined>;
+  has(key: Key): Awaitable<boolean>;
+  delete(key: Key): Awaitable<boolean>;
+  clear(): Awaitable<void>;
+  flush(): Awaitable<void>;
+  spill(): Awaitable<void>;
+  setBudget(bytes: number): Awaitable<void>;
+  size(): Awaitable<number>;
+  keys(): Awaitable<Key[]>;
+  entries(): Awaitable<[Key, Value][]>;
   readonly memoryUsage: number;
   readonly availableMemory: number;
-  close(): Promise<void>;
+  close(): Awaitable<void>;
 }
 
 /** Opens a chest at `location` with the given budget and inline threshold. */
@@ -80,28 +82,28 @@ export type OpenSubject = (location: string, budget: number, inlineThreshold: nu
 
 export function chestSubject(chest: Chest<Key, Value>): Subject {
   return {
-    set: async (key, value) => {
+    set: (key, value) => {
       expect(chest.set(key, value)).toBe(chest);
     },
-    get: async (key) => chest.get(key),
-    has: async (key) => chest.has(key),
-    delete: async (key) => chest.delete(key),
-    clear: async () => chest.clear(),
-    flush: async () => chest.flush(),
-    spill: async () => chest.spill(),
-    setBudget: async (bytes) => {
+    get: (key) => chest.get(key),
+    has: (key) => chest.has(key),
+    delete: (key) => chest.delete(key),
+    clear: () => chest.clear(),
+    flush: () => chest.flush(),
+    spill: () => chest.spill(),
+    setBudget: (bytes) => {
       chest.availableMemory = bytes;
     },
-    size: async () => chest.size,
-    keys: async () => [...chest.keys()],
-    entries: async () => [...chest.entries()],
+    size: () => chest.size,
+    keys: () => [...chest.keys()],
+    entries: () => [...chest.entries()],
     get memoryUsage() {
       return chest.memoryUsage;
     },
     get availableMemory() {
       return chest.availableMemory;
     },
-    close: async () => chest.close(),
+    close: () => chest.close(),
   };
 }
 
