@@ -58,11 +58,13 @@ export function freshPrefix(): string {
 
 /** Removes every key under `prefix` (manifest included), on every master of the target. */
 export async function dropPrefix(target: RedisTarget, prefix: string): Promise<void> {
-  const nodes = target.options.url !== undefined ? [target.options.url] : [...(target.options.cluster ?? [])];
+  const { url: single, cluster: members } = target.options;
+  const nodes =
+    single !== undefined
+      ? [single]
+      : (members ?? []).map((n) => `redis://${typeof n === 'string' ? n : `${n.host}:${n.port}`}`);
   for (const node of nodes) {
-    const client = new Redis(
-      typeof node === 'string' && node.startsWith('redis:') ? node : `redis://${String(node)}`,
-    );
+    const client = new Redis(node);
     try {
       let cursor = '0';
       do {
