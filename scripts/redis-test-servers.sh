@@ -20,7 +20,7 @@ start_server() { # dir port [extra args...]
   mkdir -p "$dir"
   redis-server --bind 127.0.0.1 --port "$p" --dir "$dir" --daemonize yes \
     --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save '' \
-    --appendonly yes --appendfsync always --protected-mode yes "$@" >/dev/null
+    --appendonly yes --appendfsync everysec --protected-mode yes "$@" >/dev/null
   for _ in $(seq 1 100); do
     redis-cli -h 127.0.0.1 -p "$p" ping >/dev/null 2>&1 && return 0
     sleep 0.1

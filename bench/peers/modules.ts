@@ -6,6 +6,8 @@ import type { Peer } from '../lib/types.js';
 
 const MODULES: Readonly<Record<string, readonly [file: string, exportName: string]>> = {
   chest: ['chest', 'chestPeer'],
+  'async-chest': ['async-chest', 'asyncChestPeer'],
+  'async-chest-redis': ['async-chest', 'asyncChestRedisPeer'],
   map: ['map', 'mapPeer'],
   'lru-cache': ['lru-cache', 'lruCachePeer'],
   lmdb: ['lmdb', 'lmdbPeer'],
