@@ -29,30 +29,10 @@ import { orderedKeys, type KeyQuery } from './query/ordered.js';
 import { forgetTemporary, makeTemporaryDir, trackOpen, untrackOpen } from './lifecycle.js';
 import { Coherence } from './coherence.js';
 
-/**
- * On-disk format version written by this library (2: index entries carry version stamps).
- *
- * @example
- * ```ts
- * import { FORMAT_VERSION } from 'spillchest';
- *
- * console.log(`chests written now are in format ${FORMAT_VERSION}`);
- * ```
- */
-export const FORMAT_VERSION = 2;
+import { FORMAT_VERSION } from './core/meta.js';
+import { DEFAULT_INLINE_THRESHOLD } from './core/options.js';
 
-/**
- * Default for `inlineThreshold`: see docs/ARCHITECTURE.md for the measurement behind it.
- *
- * @example
- * ```ts
- * import { Chest, DEFAULT_INLINE_THRESHOLD } from 'spillchest';
- *
- * // Values up to 128 KiB stay inside the index.
- * using chest = new Chest({ inlineThreshold: 2 * DEFAULT_INLINE_THRESHOLD });
- * ```
- */
-export const DEFAULT_INLINE_THRESHOLD = 64 * 1024;
+export { FORMAT_VERSION, DEFAULT_INLINE_THRESHOLD };
 
 /**
  * @example
@@ -857,7 +837,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     const size = this.sizeOfValue(value, key);
     if (size <= this.tier.budget) {
       const slot = this.tier.add(keyIdentity(key), key, value, size, Flag.ON_DISK);
-      this.coherence.remember(slot, stored.version ?? 0);
+      this.coherence.remember(slot, typeof stored.version === 'number' ? stored.version : 0);
       if (!this.immutable) this.tier.setChecksum(slot, stored.checksum ?? crc32(stored.data));
       if (this.tier.overBudget) this.shrinkAfterRead();
     }

@@ -42,6 +42,11 @@ export const ErrorCode = {
   LOCKED: 'CHEST_LOCKED',
   /** The encoded key is longer than the index can hold. */
   KEY_TOO_LONG: 'CHEST_KEY_TOO_LONG',
+  /**
+   * A store on another machine (Redis) could not be reached: the call was not done, or its outcome
+   * is unknown. Everything acknowledged before is kept; the client reconnects, and a retry may work.
+   */
+  UNAVAILABLE: 'CHEST_UNAVAILABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,6 +1,8 @@
 export { Chest, FORMAT_VERSION, DEFAULT_INLINE_THRESHOLD } from './chest.js';
 export type { ChestOptions, ChestStats } from './chest.js';
 export type { CompactReport, Damage, MaintenanceOptions, RepairReport, VerifyReport } from './maintenance.js';
+export { AsyncChest } from './async-chest.js';
+export type { AsyncChestOptions } from './async-chest.js';
 export { ChestError, ErrorCode, isChestError } from './errors.js';
 export type { ChestErrorOptions } from './errors.js';
 export type { Key, KeyAtom } from './keys/types.js';
@@ -16,7 +18,10 @@ export type { CompressionName } from './values/compression.js';
 export { LmdbStore } from './stores/lmdb/store.js';
 export type { LmdbStoreOptions } from './stores/lmdb/store.js';
 export { MemoryStore } from './stores/memory.js';
+export { SyncStoreAdapter, isSyncStore, toAsyncStore } from './stores/async.js';
 export type {
+  AnyStore,
+  AsyncStore,
   ChestMeta,
   EntryInfo,
   KeyRange,

@@ -52,3 +52,10 @@ export function listFiles(dir: string): string[] {
   walk('');
   return out.sort();
 }
+
+/** Every item of an async iterable, in order (`Array.fromAsync` is missing on Node 20). */
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}

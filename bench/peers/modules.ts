@@ -7,6 +7,8 @@ import type { Peer } from '../lib/types.js';
 const MODULES: Readonly<Record<string, readonly [file: string, exportName: string]>> = {
   chest: ['chest', 'chestPeer'],
   'chest-lru': ['chest', 'chestLruPeer'],
+  'async-chest': ['async-chest', 'asyncChestPeer'],
+  'async-chest-redis': ['async-chest', 'asyncChestRedisPeer'],
   map: ['map', 'mapPeer'],
   'lru-cache': ['lru-cache', 'lruCachePeer'],
   lmdb: ['lmdb', 'lmdbPeer'],

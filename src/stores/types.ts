@@ -36,8 +36,14 @@ export interface StoredValue {
    * caller may give one with a `put`, which the store may use instead of computing it again.
    */
   readonly checksum?: number;
-  /** The version stamp of the entry this was read from, for stores with a `changes` feed. */
-  readonly version?: number;
+  /**
+   * Which version of the value this is. A store shared by several machines (`features.machines`)
+   * keeps an id chosen by the writer (a string) beside the value and hands it back from `get` and
+   * `version`, so that each machine can tell whether its copy in memory is still the latest. The
+   * LMDB store answers with the id of the transaction that wrote the entry (a number), for its
+   * `changes` feed. Others leave it out.
+   */
+  readonly version?: string | number;
 }
 
 /**
@@ -74,7 +80,7 @@ export interface ChangeFeed {
  * ```
  */
 export interface StoreFeatures {
-  /** Every method returns its result directly (usable by the synchronous `Chest`). */
+  /** Every method returns its result directly (a `SyncStore`, usable by `Chest`); else an `AsyncStore`. */
   readonly sync: boolean;
   /** Survives the process: reopening the same location finds the data. */
   readonly persistent: boolean;
@@ -249,3 +255,45 @@ export interface SyncStore {
   /** Rewrites the index without free space, and removes orphan files. */
   compact?(): { bytesBefore: number; bytesAfter: number; removedFiles: string[] };
 }
+
+/**
+ * A store whose methods return promises. `AsyncChest` runs on these, and on every `SyncStore` through
+ * `toAsyncStore`. Same operations and contract as `SyncStore`.
+ */
+export interface AsyncStore {
+  readonly features: StoreFeatures;
+  /** Where the data lives (a directory, a URL), for messages and `String(chest)`. */
+  readonly location: string;
+
+  get(key: Uint8Array): Promise<StoredValue | undefined>;
+  has(key: Uint8Array): Promise<boolean>;
+  info(key: Uint8Array): Promise<EntryInfo | undefined>;
+  /** Applies every op or none. Later ops on one key win over earlier ones. */
+  write(ops: readonly WriteOp[]): Promise<void>;
+  /** Removes one key; true if it was there. */
+  delete(key: Uint8Array): Promise<boolean>;
+  /** As `SyncStore.modify`: `fn(current)` replaces the value atomically, even across processes. */
+  modify(key: Uint8Array, fn: (current: StoredValue | undefined) => StoredValue | undefined): Promise<void>;
+  /** Exact number of entries. */
+  count(): Promise<number>;
+  /** Encoded keys, in byte order when `features.ordered`. Writes made during iteration are not seen. */
+  keys(range?: KeyRange): AsyncIterable<Uint8Array>;
+  clear(): Promise<void>;
+
+  readMeta(): Promise<ChestMeta | undefined>;
+  writeMeta(meta: ChestMeta): Promise<void>;
+
+  /**
+   * The `version` the key's value was written with, `undefined` when absent. Stores shared by several
+   * machines provide it; a chest compares it with its copy in memory before answering from memory.
+   */
+  version?(key: Uint8Array): Promise<string | undefined>;
+
+  /** Makes everything written so far durable. */
+  flush(): Promise<void>;
+  /** Flushes, then releases every resource. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Either kind of store. */
+export type AnyStore = SyncStore | AsyncStore;

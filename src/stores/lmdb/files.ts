@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ChestError, ErrorCode, ioError } from '../../errors.js';
@@ -68,6 +69,79 @@ export function readValueFile(file: string, byteLength: number, checksum: number
     throw ioError(`cannot read ${file}`, error, file);
   } finally {
     closeQuietly(fd);
+  }
+}
+
+/** `writeNewFile` through `fs/promises`: the event loop keeps running while the bytes go out. */
+export async function writeNewFileAsync(file: string, data: Uint8Array): Promise<void> {
+  let handle: fsp.FileHandle;
+  try {
+    handle = await fsp.open(file, 'wx', 0o644);
+  } catch (error) {
+    throw ioError(`cannot create ${file}`, error, file);
+  }
+  try {
+    let offset = 0;
+    while (offset < data.byteLength) {
+      const { bytesWritten } = await handle.write(data, offset, data.byteLength - offset);
+      offset += bytesWritten;
+    }
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    removeQuietly(file);
+    throw ioError(`cannot write ${file}`, error, file);
+  }
+  await handle.close();
+}
+
+/** `readValueFile` through `fs/promises`, with the same checks. `undefined` when the file does not exist. */
+export async function readValueFileAsync(
+  file: string,
+  byteLength: number,
+  checksum: number,
+): Promise<Buffer | undefined> {
+  let handle: fsp.FileHandle;
+  try {
+    handle = await fsp.open(file, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw ioError(`cannot open ${file}`, error, file);
+  }
+  try {
+    const size = (await handle.stat()).size;
+    if (size !== byteLength) {
+      throw new ChestError(ErrorCode.CORRUPT, `${file} holds ${size} bytes, the index says ${byteLength}`, {
+        file,
+      });
+    }
+    const out = Buffer.allocUnsafeSlow(byteLength);
+    let offset = 0;
+    while (offset < byteLength) {
+      const { bytesRead } = await handle.read(out, offset, byteLength - offset, offset);
+      if (bytesRead === 0) throw new ChestError(ErrorCode.CORRUPT, `${file} ended early`, { file });
+      offset += bytesRead;
+    }
+    if (crc32(out) !== checksum) {
+      throw new ChestError(ErrorCode.CORRUPT, `${file} fails its checksum`, { file });
+    }
+    return out;
+  } catch (error) {
+    throw ioError(`cannot read ${file}`, error, file);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/** `syncFile` (or `syncDir`: both open the path and fsync it) through `fs/promises`. */
+export async function syncPathAsync(file: string): Promise<void> {
+  let handle: fsp.FileHandle | undefined;
+  try {
+    handle = await fsp.open(file, 'r');
+    await handle.sync();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(`cannot sync ${file}`, error, file);
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
 }
 

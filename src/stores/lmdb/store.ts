@@ -32,11 +32,14 @@ import {
 } from './record.js';
 import {
   readValueFile,
+  readValueFileAsync,
   removeQuietly,
   removeStaleTemporaries,
   syncDir,
   syncFile,
+  syncPathAsync,
   writeNewFile,
+  writeNewFileAsync,
 } from './files.js';
 
 /** Name of the folder inside a chest that holds the index; no value file is ever given this name. */
@@ -215,6 +218,27 @@ export class LmdbStore implements SyncStore {
     });
   }
 
+  /**
+   * `get` for the asynchronous chest: a value file is read through `fs/promises`; an index entry is
+   * read from the memory map as `get` does (about a microsecond, so it stays synchronous).
+   */
+  async getAsync(key: Uint8Array): Promise<StoredValue | undefined> {
+    this.assertOpen();
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const record = this.readRecord(key);
+      if (record === undefined) return undefined;
+      const { kind, codec, checksum } = record;
+      if (record.file === undefined) return { kind, codec, data: record.data, checksum };
+      const file = path.join(this.location, record.file);
+      const data = await readValueFileAsync(file, record.byteLength, checksum);
+      if (data !== undefined) return { kind, codec, data, checksum };
+      this.assertOpen();
+      this.root.resetReadTxn();
+    }
+    // Replaced three times while being read: settle it the synchronous way (it reports a missing file).
+    return this.get(key);
+  }
+
   has(key: Uint8Array): boolean {
     this.assertOpen();
     return key.byteLength <= MAX_KEY_BYTES && this.entries.doesExist(asBuffer(key));
@@ -252,6 +276,27 @@ export class LmdbStore implements SyncStore {
     this.apply(placements);
   }
 
+  /** `write` with large values written to their temporary files through `fs/promises`; the commit is as in `write`. */
+  async writeAsync(ops: readonly WriteOp[]): Promise<void> {
+    this.assertWritable();
+    if (ops.length === 0) return;
+    for (const op of ops) checkKeyLength(op.key);
+    const placements: Placement[] = [];
+    try {
+      for (const op of ops) {
+        const value = op.type === 'put' ? op.value : undefined;
+        const placement = this.plan(asBuffer(op.key), value);
+        placements.push(placement);
+        if (placement.file !== undefined) await writeNewFileAsync(placement.file.tmp, value!.data);
+      }
+      this.assertWritable();
+    } catch (error) {
+      discard(placements);
+      throw error;
+    }
+    this.apply(placements);
+  }
+
   /**
    * Replaces a key's value with `fn(current)` in one write transaction, which LMDB serializes across
    * processes: no other writer commits between the read and the write. `undefined` from `fn` deletes.
@@ -280,6 +325,13 @@ export class LmdbStore implements SyncStore {
 
   /** Prepares one change: an inline entry, a value file under a temporary name, or (neither) a delete. */
   private stage(key: Buffer, value: StoredValue | undefined): Placement {
+    const placement = this.plan(key, value);
+    if (placement.file !== undefined) writeNewFile(placement.file.tmp, value!.data, false);
+    return placement;
+  }
+
+  /** What `stage` does, but the file under its temporary name is left for the caller to write. */
+  private plan(key: Buffer, value: StoredValue | undefined): Placement {
     if (value === undefined) return { key, record: undefined, file: undefined };
     const { kind, codec, data } = value;
     // A checksum the caller computed from these bytes is used as it is: one crc32 per value written.
@@ -288,7 +340,6 @@ export class LmdbStore implements SyncStore {
       return { key, record: encodeInline(kind, codec, data, checksum), file: undefined };
     }
     const tmp = this.tempName();
-    writeNewFile(tmp, data, false);
     return {
       key,
       record: undefined,
@@ -500,6 +551,30 @@ export class LmdbStore implements SyncStore {
     }
     for (const dir of this.unsyncedDirs) syncDir(dir);
     this.unsyncedDirs.clear();
+    this.commitFlush();
+  }
+
+  /**
+   * `flush` with files and folders synced through `fs/promises`. The final synchronous commit of the
+   * index stays synchronous (lmdb-js's asynchronous commits are not used by this store).
+   */
+  async flushAsync(): Promise<void> {
+    this.assertOpen();
+    if (this.readOnly || !this.writtenSinceFlush) return;
+    // Writes made while syncing add files of their own: loop until none is left unsynced.
+    while (this.unsyncedFiles.length > 0 || this.unsyncedDirs.size > 0) {
+      const files = this.unsyncedFiles;
+      const dirs = [...this.unsyncedDirs];
+      this.unsyncedFiles = [];
+      this.unsyncedDirs.clear();
+      for (const file of files) await syncPathAsync(file);
+      for (const dir of dirs) await syncPathAsync(dir);
+      this.assertOpen();
+    }
+    this.commitFlush();
+  }
+
+  private commitFlush(): void {
     try {
       // An empty transaction commits nothing and so syncs nothing: record the flush itself.
       this.transact(() => this.meta.putSync('flushed', String(Date.now())), COMMIT_AND_FLUSH);

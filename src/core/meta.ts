@@ -1,0 +1,72 @@
+import { ChestError, ErrorCode } from '../errors.js';
+import { resolveSerializer, type SerializerOption } from '../serializers/index.js';
+import type { Serializer } from '../serializers/types.js';
+import type { ChestMeta } from '../stores/types.js';
+import { compressionName } from '../values/compression.js';
+import type { ValueCodec } from '../values/codec.js';
+
+/**
+ * On-disk format version written by this library (2: index entries carry version stamps).
+ *
+ * @example
+ * ```ts
+ * import { FORMAT_VERSION } from 'spillchest';
+ *
+ * console.log(`chests written now are in format ${FORMAT_VERSION}`);
+ * ```
+ */
+export const FORMAT_VERSION = 2;
+
+/** The serialization options of a chest. */
+export interface SerializerOptions<V> {
+  serializer?: SerializerOption<V>;
+  dump?: (value: V) => Uint8Array | string;
+  load?: ((text: string) => V) | ((bytes: Uint8Array) => V);
+}
+
+/**
+ * Checks a store's record of its format and serializer against the options; returns the serializer
+ * to use. Without a serializer in the options, the recorded one is used.
+ */
+export function serializerFor<V>(
+  meta: ChestMeta | undefined,
+  options: SerializerOptions<V>,
+  location: string,
+): Serializer<V> {
+  const explicit =
+    options.serializer !== undefined || options.dump !== undefined || options.load !== undefined;
+  if (meta === undefined) return resolveSerializer<V>(options.serializer, options.dump, options.load);
+  if (meta.format > FORMAT_VERSION) {
+    throw new ChestError(
+      ErrorCode.FORMAT_VERSION,
+      `${location} was written in format ${meta.format}; this version reads format ${FORMAT_VERSION} and older`,
+    );
+  }
+  if (!explicit) {
+    try {
+      return resolveSerializer<V>(meta.serializer as SerializerOption<V>);
+    } catch {
+      throw new ChestError(
+        ErrorCode.SERIALIZER_MISMATCH,
+        `${location} was written with the serializer ${meta.serializer}; pass the same serializer to open it`,
+      );
+    }
+  }
+  const serializer = resolveSerializer<V>(options.serializer, options.dump, options.load);
+  if (serializer.name !== meta.serializer) {
+    throw new ChestError(
+      ErrorCode.SERIALIZER_MISMATCH,
+      `${location} was written with the serializer ${meta.serializer}, not ${serializer.name}`,
+    );
+  }
+  return serializer;
+}
+
+/** The manifest a new chest records. */
+export function newMeta(codec: ValueCodec): ChestMeta {
+  return {
+    format: FORMAT_VERSION,
+    serializer: codec.serializer.name,
+    compression: compressionName(codec.codec),
+  };
+}

@@ -1,0 +1,37 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { ChestError, ErrorCode } from '../errors.js';
+import { decodeKey } from '../keys/codec.js';
+import { INDEX_DIR, LmdbStore } from '../stores/lmdb/store.js';
+
+/**
+ * Opens the default store of a chest at `dir`, refusing a directory that is not a chest: a file, a
+ * non-empty folder without an index, or (read-only) a folder without one.
+ */
+export function openLmdbStore(
+  dir: string,
+  options: { inlineThreshold: number; naming: (key: never) => string; readOnly: boolean },
+): LmdbStore {
+  if (options.readOnly && !fs.existsSync(path.join(dir, INDEX_DIR))) {
+    throw new ChestError(ErrorCode.NOT_A_CHEST, `${dir} holds no chest to open read-only`);
+  }
+  if (fs.existsSync(dir)) {
+    if (!fs.statSync(dir).isDirectory()) {
+      throw new ChestError(ErrorCode.NOT_A_CHEST, `${dir} is not a directory`);
+    }
+    const names = fs.readdirSync(dir);
+    if (names.length > 0 && !names.includes(INDEX_DIR)) {
+      throw new ChestError(
+        ErrorCode.NOT_A_CHEST,
+        `${dir} is not empty and holds no chest (no ${INDEX_DIR} folder)`,
+      );
+    }
+  }
+  const { naming } = options;
+  return new LmdbStore({
+    path: dir,
+    inlineThreshold: options.inlineThreshold,
+    fileName: (key) => naming(decodeKey(key) as never),
+    readOnly: options.readOnly,
+  });
+}

@@ -1,0 +1,76 @@
+import { defaultKeyToFilename, safeRelativePath } from '../keys/filename.js';
+import type { Key } from '../keys/types.js';
+import { MAX_ENTRIES } from '../memory/tier.js';
+import { sizeOf as defaultSizeOf } from '../memory/size.js';
+import { defaultAvailableMemory, parseMemorySize, type MemorySize } from '../options/memory.js';
+
+/**
+ * Default for `inlineThreshold`: see docs/ARCHITECTURE.md for the measurement behind it.
+ *
+ * @example
+ * ```ts
+ * import { Chest, DEFAULT_INLINE_THRESHOLD } from 'spillchest';
+ *
+ * // Values up to 128 KiB stay inside the index.
+ * using chest = new Chest({ inlineThreshold: 2 * DEFAULT_INLINE_THRESHOLD });
+ * ```
+ */
+export const DEFAULT_INLINE_THRESHOLD = 64 * 1024;
+
+/** The options `Chest` and `AsyncChest` share, apart from the store. */
+export interface TierOptions<K extends Key, V> {
+  path?: string;
+  availableMemory?: MemorySize;
+  keyToFilename?: (key: K) => string;
+  sizeOf?: (value: V, key: K) => number;
+  onMiss?: (key: K) => void;
+  onOverflow?: (key: K) => void;
+  inlineThreshold?: number;
+  maxEntries?: number;
+  immutable?: boolean;
+  readOnly?: boolean;
+  store?: unknown;
+}
+
+/** Those options checked, with their defaults filled in. */
+export interface ResolvedOptions<K extends Key, V> {
+  readonly budget: number;
+  readonly maxEntries: number;
+  readonly inlineThreshold: number;
+  readonly naming: (key: K) => string;
+  readonly sizeOf: (value: V, key: K) => number;
+  readonly onMiss: ((key: K) => void) | undefined;
+  readonly onOverflow: ((key: K) => void) | undefined;
+  readonly readOnly: boolean;
+  readonly immutable: boolean;
+}
+
+/** Checks a chest's options (misuse is a `RangeError` or `TypeError`) and fills in the defaults. */
+export function resolveOptions<K extends Key, V>(options: TierOptions<K, V>): ResolvedOptions<K, V> {
+  const budget = parseMemorySize(options.availableMemory ?? defaultAvailableMemory());
+  const maxEntries = options.maxEntries ?? MAX_ENTRIES;
+  if (!Number.isInteger(maxEntries) || maxEntries < 0 || maxEntries > MAX_ENTRIES) {
+    throw new RangeError(`maxEntries must be an integer from 0 to ${MAX_ENTRIES}, got ${maxEntries}`);
+  }
+  const inlineThreshold = options.inlineThreshold ?? DEFAULT_INLINE_THRESHOLD;
+  if (!Number.isSafeInteger(inlineThreshold) || inlineThreshold < 0) {
+    throw new RangeError(`inlineThreshold must be a whole number of bytes >= 0, got ${inlineThreshold}`);
+  }
+  const custom = options.keyToFilename;
+  const readOnly = options.readOnly ?? false;
+  if (readOnly && options.path === undefined && options.store === undefined) {
+    throw new TypeError('readOnly needs the path of an existing chest');
+  }
+  return {
+    budget,
+    maxEntries,
+    inlineThreshold,
+    naming: custom === undefined ? defaultKeyToFilename : (key: K) => safeRelativePath(custom(key)),
+    sizeOf: options.sizeOf ?? defaultSizeOf,
+    onMiss: options.onMiss,
+    onOverflow: options.onOverflow,
+    readOnly,
+    // Nothing can be written back, so there is nothing to check.
+    immutable: (options.immutable ?? false) || readOnly,
+  };
+}

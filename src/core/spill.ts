@@ -1,0 +1,144 @@
+import { inspect } from 'node:util';
+import { crc32 } from 'node:zlib';
+import { ChestError, ErrorCode, isChestError } from '../errors.js';
+import { encodeKey } from '../keys/codec.js';
+import type { Key } from '../keys/types.js';
+import { Flag, type MemoryTier } from '../memory/tier.js';
+import type { StoredValue, WriteOp } from '../stores/types.js';
+import type { ValueCodec } from '../values/codec.js';
+
+/**
+ * The parts of spilling and loading that `Chest` and `AsyncChest` share: which entries to write and
+ * how, and what happens to them once the store has them. Only the call to the store differs.
+ */
+
+/** A store's write batches are kept to about this many bytes, to bound memory during a flush. */
+export const BATCH_BYTES = 64 * 2 ** 20;
+
+/** The counters both chests keep (see `ChestStats`). */
+export interface Counters {
+  hits: number;
+  misses: number;
+  spills: number;
+  loads: number;
+  bytesRead: number;
+  bytesWritten: number;
+}
+
+/** One store write, and the slots to settle once it has committed. */
+export interface SpillBatch {
+  readonly ops: WriteOp[];
+  readonly slots: number[];
+  /** Checksum of each slot's stored bytes, for `settle`. */
+  readonly sums: number[];
+}
+
+/** What a chest hands to the shared spill code. */
+export interface SpillContext<K, V> {
+  readonly tier: MemoryTier<K, V>;
+  readonly codec: ValueCodec;
+  readonly immutable: boolean;
+  readonly counters: Counters;
+  readonly onOverflow: ((key: K) => void) | undefined;
+}
+
+/**
+ * The writes that bring the store up to date for the entries among `slots` (dirty ones, tombstones,
+ * and clean ones changed in place since they were read), in batches of about `BATCH_BYTES`. Each
+ * batch is encoded only when the previous one has been consumed. Keys whose values cannot be
+ * serialized are pushed to `failed` and flagged so they are not retried until they change.
+ */
+export function* spillBatches<K extends Key, V>(
+  ctx: SpillContext<K, V>,
+  slots: readonly number[],
+  failed: K[],
+): Generator<SpillBatch, void, undefined> {
+  const { tier, codec, immutable, counters } = ctx;
+  let batch: SpillBatch = { ops: [], slots: [], sums: [] };
+  let batchBytes = 0;
+  for (const slot of slots) {
+    const flags = tier.flags(slot);
+    let sum = tier.checksum(slot);
+    if ((flags & Flag.DELETED) !== 0) {
+      batch.ops.push({ type: 'delete', key: encodeKey(tier.key(slot)) });
+    } else if ((flags & Flag.DIRTY) !== 0 || !immutable) {
+      const key = tier.key(slot);
+      let stored: StoredValue;
+      try {
+        stored = codec.encode(tier.value(slot));
+      } catch (error) {
+        if (!isChestError(error, ErrorCode.UNSERIALIZABLE)) throw error;
+        tier.setFlags(slot, flags | Flag.UNSPILLABLE);
+        failed.push(key);
+        continue;
+      }
+      const clean = (flags & Flag.DIRTY) === 0;
+      if (!immutable) sum = crc32(stored.data);
+      // A clean value whose bytes still match the store's copy was not changed in place.
+      if (!clean || sum !== tier.checksum(slot)) {
+        batch.ops.push({ type: 'put', key: encodeKey(key), value: stored });
+        batchBytes += stored.data.byteLength;
+        counters.bytesWritten += stored.data.byteLength;
+      }
+    }
+    batch.slots.push(slot);
+    batch.sums.push(sum);
+    if (batchBytes >= BATCH_BYTES) {
+      yield batch;
+      batch = { ops: [], slots: [], sums: [] };
+      batchBytes = 0;
+    }
+  }
+  yield batch;
+}
+
+/**
+ * After the store committed a batch: an entry becomes clean, or leaves memory when `evict` (or when
+ * it is a tombstone, whose delete is now done).
+ */
+export function settle<K, V>(ctx: SpillContext<K, V>, slot: number, evict: boolean, checksum: number): void {
+  const { tier } = ctx;
+  const deleted = (tier.flags(slot) & Flag.DELETED) !== 0;
+  if (!evict && !deleted) {
+    tier.setFlags(slot, Flag.ON_DISK);
+    tier.setChecksum(slot, checksum);
+    return;
+  }
+  const key = tier.key(slot);
+  tier.remove(slot);
+  if (deleted) return;
+  ctx.counters.spills++;
+  ctx.onOverflow?.(key);
+}
+
+/** Decodes a stored value, naming the key in a decoding error. */
+export function decodeStored(codec: ValueCodec, key: unknown, stored: StoredValue): unknown {
+  try {
+    return codec.decode(stored);
+  } catch (error) {
+    if (isChestError(error))
+      throw new ChestError(error.code, `${error.message} (key ${describeKey(key)})`, {
+        cause: error,
+        keys: [key],
+      });
+    throw error;
+  }
+}
+
+export function unserializable(keys: readonly unknown[]): ChestError {
+  const shown = keys.slice(0, 10).map(describeKey).join(', ');
+  const more = keys.length > 10 ? ` and ${keys.length - 10} more` : '';
+  return new ChestError(
+    ErrorCode.UNSERIALIZABLE,
+    `could not serialize the values of ${shown}${more}; they stay in memory`,
+    { keys },
+  );
+}
+
+export function describeKey(key: unknown): string {
+  try {
+    return inspect(key, { depth: 3, breakLength: Infinity });
+  } catch {
+    return String(key);
+  }
+}

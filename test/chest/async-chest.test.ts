@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { AsyncChest, Chest, ErrorCode, MemoryStore, isChestError } from '../../src/index.js';
+import { collect, freshPath } from '../helpers.js';
+
+describe('AsyncChest', () => {
+  it('AsyncChest loads a spilled key once for concurrent gets', async () => {
+    await using chest = await AsyncChest.open<string, Float64Array>({ availableMemory: 0 });
+    await chest.set('x', new Float64Array(1000).fill(2));
+    expect(chest.inMemory('x')).toBe(false);
+    await chest.setAvailableMemory('1 MB');
+    const got = await Promise.all([chest.get('x'), chest.get('x'), chest.get('x')]);
+    expect(chest.stats.loads).toBe(1);
+    expect(got[0]).toBe(got[1]);
+    expect(got[2]![999]).toBe(2);
+  });
+
+  it('AsyncChest applies calls in the order they are made, awaited or not', async () => {
+    await using chest = await AsyncChest.open<string, number>({ availableMemory: 100 });
+    const results = await Promise.all([
+      chest.set('a', 1),
+      chest.get('a'),
+      chest.set('a', 2),
+      chest.get('a'),
+      chest.delete('a'),
+      chest.get('a'),
+      chest.has('a'),
+    ]);
+    expect(results.slice(1)).toEqual([1, chest, 2, true, undefined, false]);
+  });
+
+  it('AsyncChest reopens what it wrote, and Chest reads it too', async () => {
+    const path = freshPath();
+    const chest = new AsyncChest<string, unknown>({ path, availableMemory: 200 });
+    for (let i = 0; i < 50; i++) await chest.set(`k${i}`, { i, s: 'x'.repeat(i) });
+    await chest.set('big', new Float64Array(100_000).fill(1.5));
+    await chest.close();
+    await chest.close();
+    await using again = await AsyncChest.open<string>({ path });
+    expect(await again.size()).toBe(51);
+    expect(await again.get('k7')).toEqual({ i: 7, s: 'xxxxxxx' });
+    expect((await collect(again.keys())).length).toBe(51);
+    await again.close();
+    using sync = new Chest<string, unknown>({ path });
+    expect((sync.get('big') as Float64Array)[99_999]).toBe(1.5);
+  });
+
+  it('AsyncChest refuses calls once closed with CHEST_CLOSED', async () => {
+    const chest = await AsyncChest.open<string, number>({ store: new MemoryStore() });
+    await chest.close();
+    const error: unknown = await chest.get('a').catch((e: unknown) => e);
+    expect(isChestError(error, ErrorCode.CLOSED)).toBe(true);
+  });
+
+  it('AsyncChest.open rejects a serializer other than the one the chest was written with', async () => {
+    const path = freshPath();
+    await (await AsyncChest.open({ path, serializer: 'json' })).close();
+    const error: unknown = await AsyncChest.open({ path, serializer: 'msgpack' }).catch((e: unknown) => e);
+    expect(isChestError(error, ErrorCode.SERIALIZER_MISMATCH)).toBe(true);
+  });
+});
