@@ -5,6 +5,7 @@ import { crc32 } from 'node:zlib';
 import { ChestError, ErrorCode, isChestError, namingKey } from './errors.js';
 import { decodeKey, encodeKey, keyIdentity } from './keys/codec.js';
 import { defaultKeyToFilename, safeRelativePath } from './keys/filename.js';
+import { assertKeyFits } from './keys/limits.js';
 import type { Key } from './keys/types.js';
 import { EVICTION_POLICIES, Flag, MAX_ENTRIES, MemoryTier, type EvictionPolicy } from './memory/tier.js';
 import { sizeOf as defaultSizeOf, sizeOfKey } from './memory/size.js';
@@ -332,6 +333,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   override set(key: K, value: V): this {
     this.assertWritable();
     const id = keyIdentity(key);
+    assertKeyFits(key, id);
     const size = this.sizeOfValue(value, key);
     const slot = this.tier.find(id);
     if (this.durable) {

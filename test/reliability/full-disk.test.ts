@@ -37,7 +37,8 @@ afterEach(() => {
 
 afterAll(() => {
   process.off('unhandledRejection', onRejection);
-  if (mounted) spawnSync('umount', [mountPoint]);
+  // Lazily: the index may still be mapped by this process until lmdb-js lets it go.
+  if (mounted) spawnSync('umount', ['-l', mountPoint]);
   fs.rmSync(mountPoint, { recursive: true, force: true });
 });
 

@@ -403,7 +403,7 @@ export class LmdbStore implements SyncStore {
           const old = this.rawRecord(p.key);
           // The new name is chosen while the old file is still registered, so the two differ and
           // a reader of the old entry never finds the new value under the old name.
-          let name = p.file === undefined ? undefined : this.freeName(this.fileName(p.key));
+          const name = p.file === undefined ? undefined : this.freeName(this.fileName(p.key));
           if (old?.file !== undefined) {
             this.files.putSync(old.file, GIVEN_UP);
             replaced.push(old.file);
@@ -415,14 +415,8 @@ export class LmdbStore implements SyncStore {
             if (old !== undefined) this.entries.removeSync(p.key);
           } else {
             const { tmp, kind, codec, checksum, byteLength } = p.file;
-            let target = path.join(this.location, name);
+            const target = path.join(this.location, name);
             this.ensureDir(path.dirname(target));
-            // Something already at the name that no entry holds: an orphan, or on a file system
-            // that ignores case, the file of a key whose name differs only in case. Never replace it.
-            if (exists(target)) {
-              name = this.freeName(`${name}~`);
-              target = path.join(this.location, name);
-            }
             fs.renameSync(tmp, target);
             placed.push(name);
             this.files.putSync(name, p.key);
@@ -823,7 +817,10 @@ export class LmdbStore implements SyncStore {
   /** A name for a new value file that no entry holds: the preferred one if free, else a variant. */
   private freeName(preferred: string): string {
     let name = preferred;
-    while (this.files.doesExist(name)) {
+    // Nor a name something is already at: an orphan (a crash can leave one, renamed into place by a
+    // transaction that never committed), or on a file system that ignores case, the file of a key
+    // whose name differs only in case. Never replace it.
+    while (this.files.doesExist(name) || exists(path.join(this.location, name))) {
       name = `${preferred}~${randomBytes(4).toString('hex')}`;
     }
     return name;
