@@ -30,7 +30,18 @@ import {
   type SpillContext,
 } from './core/spill.js';
 
-/** The options of `Chest`, with any store: a `SyncStore` or an `AsyncStore` (such as the Redis store). */
+/**
+ * The options of `Chest`, with any store: a `SyncStore` or an `AsyncStore` (such as the Redis store).
+ *
+ * @example
+ * ```ts
+ * import { AsyncChest, type AsyncChestOptions } from 'spillchest';
+ *
+ * const options: AsyncChestOptions<string, number[]> = { availableMemory: '64 MB', serializer: 'msgpack' };
+ * await using chest = await AsyncChest.open(options);
+ * await chest.set('primes', [2, 3, 5, 7]);
+ * ```
+ */
 export interface AsyncChestOptions<K extends Key, V> extends Omit<ChestOptions<K, V>, 'store'> {
   /** A store to use instead of the default LMDB store at `path`. */
   store?: AnyStore;
@@ -60,6 +71,16 @@ interface Found<V> {
  * and `delete` is written to the store before it resolves, and a `get` answered from memory first
  * checks with the store that its copy is still the latest (one small round trip), so a value written
  * on one machine is seen by the next `get` on every other.
+ *
+ * @example
+ * ```ts
+ * import { AsyncChest } from 'spillchest';
+ *
+ * await using chest = await AsyncChest.open<string, Float64Array>({ availableMemory: '16 MB' });
+ * await chest.set('a', new Float64Array([1, 2, 3]));
+ * console.log((await chest.get('a'))?.[2], await chest.size()); // 3 1
+ * for await (const key of chest.keys()) console.log(key); // a
+ * ```
  */
 export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDisposable {
   private readonly tier: MemoryTier<K, V>;

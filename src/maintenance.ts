@@ -10,7 +10,20 @@ import type { StoreDamage, SyncStore } from './stores/types.js';
  * entry otherwise.
  */
 
-/** One damaged entry. `key` is undefined only when the stored key bytes cannot be decoded. */
+/**
+ * One damaged entry. `key` is undefined only when the stored key bytes cannot be decoded.
+ *
+ * @example
+ * ```ts
+ * import { Chest, type Damage } from 'spillchest';
+ *
+ * using chest = new Chest<string, string>({ inlineThreshold: 0 });
+ * chest.set('a', 'alpha');
+ * chest.flush();
+ * const damaged: Damage<string>[] = chest.verify().damaged;
+ * console.log(damaged); // [] on a sound chest
+ * ```
+ */
 export interface Damage<K> {
   key: K | undefined;
   code: ErrorCode;
@@ -19,6 +32,20 @@ export interface Damage<K> {
   message: string;
 }
 
+/**
+ * What `verify()` found.
+ *
+ * @example
+ * ```ts
+ * import { Chest, type VerifyReport } from 'spillchest';
+ *
+ * using chest = new Chest<string, number>();
+ * chest.set('a', 1);
+ * chest.flush();
+ * const report: VerifyReport<string> = chest.verify();
+ * console.log(report.ok, report.checked); // true 1
+ * ```
+ */
 export interface VerifyReport<K> {
   /** Entries in the store when the check began. */
   entries: number;
@@ -31,6 +58,22 @@ export interface VerifyReport<K> {
   ok: boolean;
 }
 
+/**
+ * What `repair()` removed.
+ *
+ * @example
+ * ```ts
+ * import fs from 'node:fs';
+ * import { Chest, type RepairReport } from 'spillchest';
+ *
+ * using chest = new Chest<string, string>({ inlineThreshold: 0 });
+ * chest.set('a', 'alpha');
+ * chest.flush();
+ * fs.rmSync(chest.keyToFilename('a')); // the value file goes missing
+ * const report: RepairReport<string> = chest.repair();
+ * console.log(report.dropped.map((d) => d.key), chest.has('a')); // ['a'] false
+ * ```
+ */
 export interface RepairReport<K> {
   /** Entries dropped because their data was gone or damaged. */
   dropped: Damage<K>[];
@@ -38,6 +81,22 @@ export interface RepairReport<K> {
   removedFiles: string[];
 }
 
+/**
+ * What `compact()` reclaimed.
+ *
+ * @example
+ * ```ts
+ * import { Chest, type CompactReport } from 'spillchest';
+ *
+ * using chest = new Chest<number, string>();
+ * for (let i = 0; i < 1000; i++) chest.set(i, 'x'.repeat(100));
+ * chest.flush();
+ * for (let i = 0; i < 1000; i++) chest.delete(i);
+ * chest.flush();
+ * const report: CompactReport = chest.compact();
+ * console.log(report.bytesAfter <= report.bytesBefore); // true
+ * ```
+ */
 export interface CompactReport {
   /** Size of the index file before and after. */
   bytesBefore: number;
@@ -45,6 +104,20 @@ export interface CompactReport {
   removedFiles: string[];
 }
 
+/**
+ * Options of `verify`, `repair` and `compact`.
+ *
+ * @example
+ * ```ts
+ * import { Chest, type MaintenanceOptions } from 'spillchest';
+ *
+ * using chest = new Chest<number, number>();
+ * for (let i = 0; i < 10; i++) chest.set(i, i);
+ * chest.flush();
+ * const options: MaintenanceOptions = { onProgress: (done, total) => console.log(`${done}/${total}`) };
+ * chest.verify(options);
+ * ```
+ */
 export interface MaintenanceOptions {
   /** Called after each entry checked: entries done, entries in all. */
   onProgress?: (done: number, total: number) => void;

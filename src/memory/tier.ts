@@ -5,6 +5,14 @@ import { SieveSlots } from './sieve.js';
  * Which entries leave memory first: `'lru'` the least recently used; `'sieve'` the oldest not read
  * again since the last sweep (SIEVE), which keeps a hot set through scans. See docs/ARCHITECTURE.md
  * for the measurements behind the default.
+ *
+ * @example
+ * ```ts
+ * import { Chest, type EvictionPolicy } from 'spillchest';
+ *
+ * const eviction: EvictionPolicy = 'lru';
+ * using chest = new Chest<string, string>({ availableMemory: '1 MB', eviction });
+ * ```
  */
 export type EvictionPolicy = 'lru' | 'sieve';
 

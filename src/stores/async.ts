@@ -13,6 +13,14 @@ import type {
 /**
  * Any `SyncStore` as an `AsyncStore`: each call runs the synchronous method and hands back its result
  * (or its error) as a promise. The synchronous store's own checks and errors are kept as they are.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore, SyncStoreAdapter } from 'spillchest';
+ *
+ * const store = new SyncStoreAdapter(new MemoryStore());
+ * console.log(await store.count()); // 0
+ * ```
  */
 export class SyncStoreAdapter implements AsyncStore {
   constructor(readonly store: SyncStore) {}
@@ -91,12 +99,32 @@ function attempt<T>(fn: () => T): Promise<T> {
   }
 }
 
-/** True for a store whose methods answer synchronously (it declares `features.sync`). */
+/**
+ * True for a store whose methods answer synchronously (it declares `features.sync`).
+ *
+ * @example
+ * ```ts
+ * import { isSyncStore, MemoryStore, toAsyncStore } from 'spillchest';
+ *
+ * console.log(isSyncStore(new MemoryStore()), isSyncStore(toAsyncStore(new MemoryStore()))); // true false
+ * ```
+ */
 export function isSyncStore(store: AnyStore): store is SyncStore {
   return store.features.sync;
 }
 
-/** The store itself when it is asynchronous, else an adapter over it. */
+/**
+ * The store itself when it is asynchronous, else an adapter over it.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore, toAsyncStore } from 'spillchest';
+ *
+ * const store = toAsyncStore(new MemoryStore());
+ * await store.write([{ type: 'put', key: new Uint8Array([1]), value: { kind: 0, codec: 0, data: new Uint8Array([42]) } }]);
+ * console.log(await store.count()); // 1
+ * ```
+ */
 export function toAsyncStore(store: AnyStore): AsyncStore {
   return isSyncStore(store) ? new SyncStoreAdapter(store) : store;
 }

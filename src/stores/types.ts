@@ -181,7 +181,21 @@ export interface ChestMeta {
   readonly compression: string;
 }
 
-/** A damaged entry, as a store sees it: the encoded key and, for a value file, its name relative to the store. */
+/**
+ * A damaged entry, as a store sees it: the encoded key and, for a value file, its name relative to the store.
+ *
+ * @example
+ * ```ts
+ * import { Chest, type StoreDamage } from 'spillchest';
+ *
+ * // Stores report damage with encoded keys; a chest's verify() turns them into your keys.
+ * function describe(damage: StoreDamage): string {
+ *   return `${damage.code} at ${damage.file ?? 'an inline entry'}`;
+ * }
+ * using chest = new Chest<string, number>();
+ * console.log(chest.verify().damaged.map((d) => describe({ ...d, key: new Uint8Array() }))); // []
+ * ```
+ */
 export interface StoreDamage {
   readonly key: Uint8Array;
   readonly code: ErrorCode;
@@ -259,6 +273,16 @@ export interface SyncStore {
 /**
  * A store whose methods return promises. `AsyncChest` runs on these, and on every `SyncStore` through
  * `toAsyncStore`. Same operations and contract as `SyncStore`.
+ *
+ * @example
+ * ```ts
+ * import { AsyncChest, MemoryStore, toAsyncStore, type AsyncStore } from 'spillchest';
+ *
+ * const store: AsyncStore = toAsyncStore(new MemoryStore());
+ * await using chest = await AsyncChest.open<string, number>({ store });
+ * await chest.set('a', 1);
+ * console.log(await store.count()); // 0: 'a' is still only in memory
+ * ```
  */
 export interface AsyncStore {
   readonly features: StoreFeatures;
@@ -295,5 +319,15 @@ export interface AsyncStore {
   close(): Promise<void>;
 }
 
-/** Either kind of store. */
+/**
+ * Either kind of store.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore, toAsyncStore, type AnyStore } from 'spillchest';
+ *
+ * const stores: AnyStore[] = [new MemoryStore(), toAsyncStore(new MemoryStore())];
+ * console.log(stores.map((s) => s.features.sync)); // [true, false]
+ * ```
+ */
 export type AnyStore = SyncStore | AsyncStore;

@@ -143,6 +143,48 @@ describe('chest CLI', () => {
     }
   });
 
+  it('verify finds damage and orphans (exit 1), repair removes them, compact reclaims the index', () => {
+    const dir = freshPath();
+    sample(dir);
+    fs.rmSync(path.join(dir, 'big')); // the value file of 'big'
+    fs.writeFileSync(path.join(dir, 'stray'), 'no entry refers to this');
+
+    const damaged = run(['--json', 'verify', dir]);
+    expect(damaged.code).toBe(1);
+    const report = JSON.parse(damaged.stdout) as {
+      ok: boolean;
+      checked: number;
+      damaged: { key: unknown; code: string; file?: string }[];
+      orphanFiles: string[];
+    };
+    expect(report.ok).toBe(false);
+    expect(report.checked).toBe(7);
+    expect(report.damaged).toEqual([
+      expect.objectContaining({ key: 'big', code: 'CHEST_MISSING_FILE', file: 'big' }),
+    ]);
+    expect(report.orphanFiles).toEqual(['stray']);
+    expectOneLine(damaged.stderr);
+
+    const repaired = run(['repair', dir]);
+    expect(repaired.code).toBe(0);
+    expect(repaired.stdout).toContain('dropped "big": CHEST_MISSING_FILE');
+    expect(repaired.stdout).toContain('removed file stray');
+
+    const sound = run(['verify', dir]);
+    expect(sound.code).toBe(0);
+    expect(sound.stdout).toContain('6 entries checked, 0 damaged, 0 orphan files');
+
+    const compacted = run(['--json', 'compact', dir]);
+    expect(compacted.code).toBe(0);
+    const sizes = JSON.parse(compacted.stdout) as { bytesBefore: number; bytesAfter: number };
+    expect(sizes.bytesAfter).toBeGreaterThan(0);
+    expect(sizes.bytesAfter).toBeLessThanOrEqual(sizes.bytesBefore);
+    using chest = new Chest<Key, unknown>({ path: dir, readOnly: true });
+    expect(chest.size).toBe(6);
+    expect(chest.get(['user', 1])).toEqual({ name: 'Ada' });
+    expect(run(['verify', path.join(dir, 'nope')]).code).toBe(3);
+  });
+
   it('bad input gets one line and a documented exit code', () => {
     const dir = freshPath();
     sample(dir);

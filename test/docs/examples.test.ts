@@ -13,6 +13,7 @@ import type { Outcome, Step } from './runner.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const source = pathToFileURL(path.join(root, 'src/index.ts')).href;
+const redisSource = pathToFileURL(path.join(root, 'src/stores/redis/index.ts')).href;
 
 function sources(dir: string): string[] {
   return fs
@@ -41,7 +42,10 @@ beforeAll(() => {
     const add = (example: Example, index: number, cwd: string): void => {
       const ext = example.lang === 'python' ? 'py' : 'ts';
       const file = path.join(work, `example-${index}.${ext}`);
-      fs.writeFileSync(file, example.code.replaceAll(/from 'spillchest'/g, `from '${source}'`));
+      const code = example.code
+        .replaceAll(/from 'spillchest'/g, `from '${source}'`)
+        .replaceAll(/from 'spillchest\/redis'/g, `from '${redisSource}'`);
+      fs.writeFileSync(file, code);
       plan.push({ name: example.name, file, cwd });
     };
     readme.forEach((example, i) => add(example, i, readmeDir));
@@ -104,7 +108,14 @@ describe('examples type-check', () => {
       });
       const config = {
         extends: '../../tsconfig.json',
-        compilerOptions: { noEmit: true, rootDir: '../..', paths: { spillchest: ['../../src/index.ts'] } },
+        compilerOptions: {
+          noEmit: true,
+          rootDir: '../..',
+          paths: {
+            spillchest: ['../../src/index.ts'],
+            'spillchest/redis': ['../../src/stores/redis/index.ts'],
+          },
+        },
         include: ['*.ts'],
       };
       fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify(config));

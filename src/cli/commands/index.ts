@@ -10,6 +10,9 @@ import { register as info } from './info.js';
 import { register as ls } from './ls.js';
 import { register as rm } from './rm.js';
 import { register as set } from './set.js';
+import { register as verify } from './verify.js';
+import { register as repair } from './repair.js';
+import { register as compact } from './compact.js';
 
 export const commands: readonly ((program: Command) => void)[] = [
   info,
@@ -19,4 +22,7 @@ export const commands: readonly ((program: Command) => void)[] = [
   rm,
   exportCommand,
   importCommand,
+  verify,
+  repair,
+  compact,
 ];

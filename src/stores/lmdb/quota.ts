@@ -1,5 +1,5 @@
 import type { Database } from 'lmdb';
-import { HEADER } from './record.js';
+import { fileFieldsAt } from './record.js';
 
 /**
  * The disk a chest may use (`availableDisk`), counted as the bytes it stores: every entry's key and
@@ -66,8 +66,8 @@ export class DiskQuota {
 /** Bytes an entry holds: its key and record, and its value file's length. */
 export function entryBytes(key: Uint8Array, record: Uint8Array): number {
   let total = key.byteLength + record.length;
-  if (record.length >= HEADER + 8 && record[0] === 1) {
-    total += Buffer.from(record.buffer, record.byteOffset, record.length).readDoubleLE(HEADER);
-  }
+  const at = fileFieldsAt(record);
+  if (at !== undefined)
+    total += Buffer.from(record.buffer, record.byteOffset, record.length).readDoubleLE(at);
   return total;
 }

@@ -125,6 +125,17 @@ export function decodeRecord(bytes: Uint8Array, where: string): IndexRecord {
 }
 
 /** The stamp of an encoded entry, without checking the rest of it: the cheap test of `version`. */
+/**
+ * Where a file entry's length (a float64) starts, read from its flags without decoding the rest;
+ * undefined for an inline entry or one too short to be a file entry.
+ */
+export function fileFieldsAt(bytes: Uint8Array): number | undefined {
+  const flags = bytes[0];
+  if (flags === undefined || (flags & FILE) === 0 || (flags & ~(FILE | STAMPED)) !== 0) return undefined;
+  const start = (flags & STAMPED) !== 0 ? HEADER : UNSTAMPED_HEADER;
+  return bytes.length > start + 8 ? start : undefined;
+}
+
 export function readStamp(bytes: Uint8Array): number {
   if (bytes.length < HEADER || (bytes[0]! & STAMPED) === 0) return 0;
   return (bytes[7]! | (bytes[8]! << 8) | (bytes[9]! << 16) | (bytes[10]! << 24)) >>> 0;

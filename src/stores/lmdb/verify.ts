@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Database } from 'lmdb';
 import { isChestError, ErrorCode } from '../../errors.js';
 import type { StoreDamage } from '../types.js';
-import { decodeRecord, HEADER } from './record.js';
+import { decodeRecord, fileFieldsAt } from './record.js';
 import { isStaleTemporary, readValueFile, removeQuietly } from './files.js';
 
 /**
@@ -48,8 +48,9 @@ export function damageOf(access: IndexAccess, key: Buffer): StoreDamage | undefi
 
 /** The value file an entry names, read from its bytes without checking the value. */
 function fileNamed(bytes: Uint8Array): string | undefined {
-  if (bytes.length <= HEADER + 8 || bytes[0] !== 1) return undefined;
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8', HEADER + 8);
+  const at = fileFieldsAt(bytes);
+  if (at === undefined) return undefined;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8', at + 8);
 }
 
 /**
