@@ -47,7 +47,9 @@ describe('verify, repair, compact', () => {
     flipByte(fileOf(dir, 'fb'), 100);
     fs.unlinkSync(fileOf(dir, 'fc'));
     // The inline entry of 'a' (the only inline one ending in 'a'): one bit of its value flipped.
-    const inline = rawEntries(dir).find((e) => (e.value[0]! & 1) === 0 && e.key.toString('latin1').endsWith('a'))!;
+    const inline = rawEntries(dir).find(
+      (e) => (e.value[0]! & 1) === 0 && e.key.toString('latin1').endsWith('a'),
+    )!;
     inline.value[inline.value.length - 1]! ^= 0x01;
     editIndex(dir, (entries) => entries.putSync(inline.key, inline.value));
     using chest = open(dir);
