@@ -69,8 +69,9 @@ export const MAX_KEY_BYTES = 1978;
  * A large value is written to a temporary file first, then renamed to its final name inside the
  * index's write transaction, which LMDB serializes across processes; the file it replaces is removed
  * only after the commit. Each version of a value gets a name no other entry holds (the `files`
- * table maps names to keys), so a reader that looked up an entry never finds another value under
- * that name: at worst the file is gone, and the reader looks the entry up again.
+ * table maps names to keys, and keeps a replaced file's name taken until the file is removed). A
+ * reader whose entry is outdated may find the file gone, or a newer version under its name: it
+ * then looks the entry up again.
  */
 export class LmdbStore implements SyncStore {
   readonly features: StoreFeatures = {
