@@ -104,7 +104,7 @@ export class LmdbStore implements SyncStore {
   private txnId = 0;
   /** Open stores on this index in this process, all threads together (lmdb-js shares the memory). */
   private readonly opens: Int32Array;
-  readonly changes: ChangeFeed;
+  readonly changes: LmdbChangeFeed;
 
   constructor(options: LmdbStoreOptions) {
     this.location = path.resolve(options.path);
@@ -452,7 +452,7 @@ export class LmdbStore implements SyncStore {
         this.releaseNames(settled);
         return action();
       }, flags);
-      if (id !== 0) (this.changes as LmdbChangeFeed).committed(id);
+      if (id !== 0) this.changes.committed(id);
       if (settled.length > 0) this.givenUp = this.givenUp.filter((name) => !settled.includes(name));
       return result;
     } finally {
