@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 
 /** The tables of one chest's index. */
@@ -10,10 +11,13 @@ export interface IndexTables {
   readonly files: Database<Buffer, string>;
   /** The chest's manifest and bookkeeping. */
   readonly meta: Database<string, string>;
+  /** Runs `action` holding the index's gate: every write transaction must run inside it. */
+  readonly gated: <T>(action: () => T) => T;
 }
 
 interface Shared {
   readonly tables: IndexTables;
+  readonly gate: RootDatabase | undefined;
   readonly readOnly: boolean;
   users: number;
 }
@@ -38,6 +42,19 @@ export function openIndex(indexDir: string, readOnly: boolean): IndexTables {
       `${indexDir} is open read-only in this process; close it before opening it for writing`,
     );
   }
+  const gate = openGate(indexDir, readOnly);
+  const gated = gate === undefined ? run : <T>(action: () => T): T => holding(gate, action);
+  try {
+    const tables = gated(() => openTables(indexDir, readOnly, gated));
+    shared.set(id, { tables, gate, readOnly, users: 1 });
+    return tables;
+  } catch (error) {
+    void gate?.close();
+    throw error;
+  }
+}
+
+function openTables(indexDir: string, readOnly: boolean, gated: <T>(action: () => T) => T): IndexTables {
   const root = open({
     path: indexDir,
     maxDbs: 4,
@@ -50,14 +67,13 @@ export function openIndex(indexDir: string, readOnly: boolean): IndexTables {
     // commits with a sync, which makes everything before it durable.
     overlappingSync: false,
   });
-  const tables: IndexTables = {
+  return {
     root,
     entries: root.openDB<Buffer, Buffer>({ name: 'entries', keyEncoding: 'binary', encoding: 'binary' }),
     files: root.openDB<Buffer, string>({ name: 'files', encoding: 'binary' }),
     meta: root.openDB<string, string>({ name: 'meta', encoding: 'string' }),
+    gated,
   };
-  shared.set(id, { tables, readOnly, users: 1 });
-  return tables;
 }
 
 export function closeIndex(root: RootDatabase): void {
@@ -67,6 +83,49 @@ export function closeIndex(root: RootDatabase): void {
     shared.delete(id);
     // Without pending asynchronous writes (this library makes none) lmdb-js closes synchronously.
     void root.close();
+    void entry.gate?.close();
     return;
   }
+}
+
+/**
+ * The gate: a second, empty LMDB environment in `.chest/gate/`, used only for its write lock (a
+ * robust mutex shared by every process, released by the system if its holder dies). Opening the
+ * index and every write transaction of the index hold it, so no process opens the index while
+ * another commits to it.
+ *
+ * Why: lmdb-js's LMDB (3.5.6 and earlier 3.x) stores, in every process that opens an
+ * environment, the transaction id it read from the data file at the start of opening into the
+ * shared lock file, without holding the write lock. A commit by another process in between makes
+ * that id go back; the next write transaction, in any process, then starts from it: it writes into
+ * pages it takes for its own (SIGSEGV in the read-only map, or `MDB_BAD_TXN: mdb_page_touch no
+ * parent`) or builds on an older snapshot and drops the commits after it (lost updates). Upstream
+ * LMDB does this only when the opener holds the lock file exclusively.
+ *
+ * Nothing is ever written to the gate, so the id it resets in its own lock file never matters.
+ */
+function openGate(indexDir: string, readOnly: boolean): RootDatabase | undefined {
+  const dir = path.join(indexDir, 'gate');
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    return open({ path: dir, mapSize: 2 ** 20, overlappingSync: false });
+  } catch (error) {
+    // A read-only opener that cannot write here cannot write the index's lock file either, and so
+    // cannot reset anything there.
+    if (readOnly) return undefined;
+    throw error;
+  }
+}
+
+/** lmdb-js flags for the gate's transaction: committed before returning (it stays empty). */
+const GATE_FLAGS = 2;
+
+function holding<T>(gate: RootDatabase, action: () => T): T {
+  // Inside a gate transaction already (a nested write), lmdb-js just runs the action.
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- its typings declare the enum without exporting its values
+  return gate.transactionSync(action, GATE_FLAGS);
+}
+
+function run<T>(action: () => T): T {
+  return action();
 }

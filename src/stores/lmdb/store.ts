@@ -88,6 +88,7 @@ export class LmdbStore implements SyncStore {
   private readonly entries: Database<Buffer, Buffer>;
   private readonly files: Database<Buffer, string>;
   private readonly meta: Database<string, string>;
+  private readonly gated: <T>(action: () => T) => T;
   private readonly tmpDir: string;
   private readonly inlineThreshold: number;
   private readonly fileName: (key: Uint8Array) => string;
@@ -120,6 +121,7 @@ export class LmdbStore implements SyncStore {
       this.entries = tables.entries;
       this.files = tables.files;
       this.meta = tables.meta;
+      this.gated = tables.gated;
     } catch (error) {
       throw ioError(`cannot open the index of ${this.location}`, error, indexDir);
     }
@@ -447,11 +449,14 @@ export class LmdbStore implements SyncStore {
     let id = 0;
     const settled = this.givenUp;
     try {
-      const result = transactionSync(() => {
-        id = this.txnId = env.getWriteTxnId();
-        this.releaseNames(settled);
-        return action();
-      }, flags);
+      // Every write transaction holds the index's gate (see env.ts).
+      const result = this.gated(() =>
+        transactionSync(() => {
+          id = this.txnId = env.getWriteTxnId();
+          this.releaseNames(settled);
+          return action();
+        }, flags),
+      );
       if (id !== 0) this.changes.committed(id);
       if (settled.length > 0) this.givenUp = this.givenUp.filter((name) => !settled.includes(name));
       return result;
