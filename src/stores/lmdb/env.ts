@@ -94,7 +94,7 @@ export function closeIndex(root: RootDatabase): void {
  * index and every write transaction of the index hold it, so no process opens the index while
  * another commits to it.
  *
- * Why: lmdb-js's LMDB (3.5.6 and earlier 3.x) stores, in every process that opens an
+ * Why: lmdb-js's LMDB (as of lmdb 3.5.6) stores, in every process that opens an
  * environment, the transaction id it read from the data file at the start of opening into the
  * shared lock file, without holding the write lock. A commit by another process in between makes
  * that id go back; the next write transaction, in any process, then starts from it: it writes into
@@ -110,8 +110,8 @@ function openGate(indexDir: string, readOnly: boolean): RootDatabase | undefined
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
     return open({ path: dir, mapSize: 2 ** 20, overlappingSync: false });
   } catch (error) {
-    // A read-only opener that cannot write here cannot write the index's lock file either, and so
-    // cannot reset anything there.
+    // A read-only opener that cannot create this folder usually cannot write the index's lock file
+    // either, and then LMDB resets nothing; if it can, this one open goes without the gate.
     if (readOnly) return undefined;
     throw error;
   }
