@@ -379,6 +379,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     this.assertWritable();
     this.tier.clear();
     this.store.clear();
+    if (this.durable) this.store.flush();
   }
 
   /** Number of entries, in memory and on disk. Exact, without a scan. */

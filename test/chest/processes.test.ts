@@ -94,33 +94,23 @@ describe('Chest shared by several processes', () => {
     expect(a.get('y')).toBe('b1');
   });
 
-  // Retried, like the compute test, for the rare worker death inside LMDB's write path. A retry
-  // would hide a rare wrong read as well: the soak script (test/soak/processes.ts) counts both,
-  // apart, over many runs, and fails on either.
-  it(
-    'Chest under 8 processes of mixed sets, gets, deletes and spills: every read in commit order, counter exact',
-    { retry: 2 },
-    async () => {
-      const dir = freshPath();
-      new Chest({ path: dir }).close();
-      const result = await runMixed(dir, 8, 150, 1);
-      expect(result.problems).toEqual([]);
-      expect(result.writes).toBeGreaterThan(0);
-      expect(result.reads).toBeGreaterThan(0);
-    },
-  );
+  // The soak script (test/soak/processes.ts) runs the same over many runs.
+  it('Chest under 8 processes of mixed sets, gets, deletes and spills: every read in commit order, counter exact', async () => {
+    const dir = freshPath();
+    new Chest({ path: dir }).close();
+    const result = await runMixed(dir, 8, 150, 1);
+    expect(result.problems).toEqual([]);
+    expect(result.writes).toBeGreaterThan(0);
+    expect(result.reads).toBeGreaterThan(0);
+  });
 
-  it(
-    'Chest under 4 worker threads of one process on one path: every read in commit order, counter exact',
-    { retry: 2 },
-    async () => {
-      const dir = freshPath();
-      new Chest({ path: dir }).close();
-      const result = await runMixed(dir, 4, 150, 2, true);
-      expect(result.problems).toEqual([]);
-      expect(result.writes).toBeGreaterThan(0);
-    },
-  );
+  it('Chest under 4 worker threads of one process on one path: every read in commit order, counter exact', async () => {
+    const dir = freshPath();
+    new Chest({ path: dir }).close();
+    const result = await runMixed(dir, 4, 150, 2, true);
+    expect(result.problems).toEqual([]);
+    expect(result.writes).toBeGreaterThan(0);
+  });
 
   it('Chest sees in one process what another chest on the same path commits', () => {
     const dir = freshPath();

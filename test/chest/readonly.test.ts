@@ -12,10 +12,11 @@ describe('Chest opened read-only', () => {
       .set('big', 'x'.repeat(100))
       .set('t', new Float64Array([1, 2]));
     w.close();
-    // LMDB's lock file is where readers register themselves: every other file must stay untouched.
+    // LMDB's lock files (the index's and its gate's) are where readers register themselves and
+    // writers take turns: every other file must stay untouched.
     const snapshot = (): (string | number)[][] =>
       listFiles(p)
-        .filter((f) => f !== '.chest/lock.mdb')
+        .filter((f) => f !== '.chest/lock.mdb' && f !== '.chest/gate/lock.mdb')
         .map((f) => [f, fs.statSync(path.join(p, f)).mtimeMs]);
     const before = snapshot();
     const r = new Chest<string, unknown>({ path: p, readOnly: true, availableMemory: 0 });

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { checkIndexFile } from './index-check.js';
 import { open, type Database, type RootDatabase, type RootDatabaseOptionsWithPath } from 'lmdb';
 
@@ -11,10 +12,13 @@ export interface IndexTables {
   readonly files: Database<Buffer, string>;
   /** The chest's manifest and bookkeeping. */
   readonly meta: Database<string, string>;
+  /** Runs `action` holding the index's gate: every write transaction must run inside it. */
+  readonly gated: <T>(action: () => T) => T;
 }
 
 interface Shared {
   readonly tables: IndexTables;
+  readonly gate: RootDatabase | undefined;
   readonly readOnly: boolean;
   users: number;
 }
@@ -66,17 +70,29 @@ export function openIndex(indexDir: string, readOnly: boolean): IndexTables {
     );
   }
   checkIndexFile(indexDir, readOnly);
+  const gate = openGate(indexDir, readOnly);
+  const gated = gate === undefined ? run : <T>(action: () => T): T => holding(gate, action);
+  try {
+    const tables = gated(() => openTables(indexDir, readOnly, gated));
+    shared.set(id, { tables, gate, readOnly, users: 1 });
+    return tables;
+  } catch (error) {
+    gate?.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+function openTables(indexDir: string, readOnly: boolean, gated: <T>(action: () => T) => T): IndexTables {
   const root = open({ ...indexOptions(indexDir), readOnly });
   // Reader slots of processes that died (a crash, SIGKILL) stay taken until someone clears them.
   root.readerCheck();
-  const tables: IndexTables = {
+  return {
     root,
     entries: root.openDB<Buffer, Buffer>({ name: 'entries', keyEncoding: 'binary', encoding: 'binary' }),
     files: root.openDB<Buffer, string>({ name: 'files', encoding: 'binary' }),
     meta: root.openDB<string, string>({ name: 'meta', encoding: 'string' }),
+    gated,
   };
-  shared.set(id, { tables, readOnly, users: 1 });
-  return tables;
 }
 
 export function closeIndex(root: RootDatabase): void {
@@ -87,6 +103,49 @@ export function closeIndex(root: RootDatabase): void {
     // Without pending asynchronous writes (this library makes none) lmdb-js closes synchronously.
     // A failure to close is not the caller's to handle, and must not surface as an unhandled rejection.
     root.close().catch(() => undefined);
+    entry.gate?.close().catch(() => undefined);
     return;
   }
+}
+
+/**
+ * The gate: a second, empty LMDB environment in `.chest/gate/`, used only for its write lock (a
+ * robust mutex shared by every process, released by the system if its holder dies). Opening the
+ * index and every write transaction of the index hold it, so no process opens the index while
+ * another commits to it.
+ *
+ * Why: lmdb-js's LMDB (as of lmdb 3.5.6) stores, in every process that opens an
+ * environment, the transaction id it read from the data file at the start of opening into the
+ * shared lock file, without holding the write lock. A commit by another process in between makes
+ * that id go back; the next write transaction, in any process, then starts from it: it writes into
+ * pages it takes for its own (SIGSEGV in the read-only map, or `MDB_BAD_TXN: mdb_page_touch no
+ * parent`) or builds on an older snapshot and drops the commits after it (lost updates). Upstream
+ * LMDB does this only when the opener holds the lock file exclusively.
+ *
+ * Nothing is ever written to the gate, so the id it resets in its own lock file never matters.
+ */
+function openGate(indexDir: string, readOnly: boolean): RootDatabase | undefined {
+  const dir = path.join(indexDir, 'gate');
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    return open({ path: dir, mapSize: 2 ** 20, overlappingSync: false });
+  } catch (error) {
+    // A read-only opener that cannot create this folder usually cannot write the index's lock file
+    // either, and then LMDB resets nothing; if it can, this one open goes without the gate.
+    if (readOnly) return undefined;
+    throw error;
+  }
+}
+
+/** lmdb-js flags for the gate's transaction: committed before returning (it stays empty). */
+const GATE_FLAGS = 2;
+
+function holding<T>(gate: RootDatabase, action: () => T): T {
+  // Inside a gate transaction already (a nested write), lmdb-js just runs the action.
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- its typings declare the enum without exporting its values
+  return gate.transactionSync(action, GATE_FLAGS);
+}
+
+function run<T>(action: () => T): T {
+  return action();
 }

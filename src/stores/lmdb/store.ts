@@ -103,8 +103,9 @@ export const MAX_KEY_BYTES = 1978;
  * A large value is written to a temporary file first, then renamed to its final name inside the
  * index's write transaction, which LMDB serializes across processes; the file it replaces is removed
  * only after the commit. Each version of a value gets a name no other entry holds (the `files`
- * table maps names to keys), so a reader that looked up an entry never finds another value under
- * that name: at worst the file is gone, and the reader looks the entry up again.
+ * table maps names to keys, and keeps a replaced file's name taken until the file is removed). A
+ * reader whose entry is outdated may find the file gone, or a newer version under its name: it
+ * then looks the entry up again.
  *
  * @example
  * ```ts
@@ -133,6 +134,7 @@ export class LmdbStore implements SyncStore {
   private files: Database<Buffer, string>;
   private meta: Database<string, string>;
   private readonly indexDir: string;
+  private gated: <T>(action: () => T) => T;
   private readonly tmpDir: string;
   private readonly inlineThreshold: number;
   private readonly fileName: (key: Uint8Array) => string;
@@ -172,6 +174,7 @@ export class LmdbStore implements SyncStore {
       this.entries = tables.entries;
       this.files = tables.files;
       this.meta = tables.meta;
+      this.gated = tables.gated;
     } catch (error) {
       throw ioError(`cannot open the index of ${this.location}`, error, indexDir);
     }
@@ -726,6 +729,7 @@ export class LmdbStore implements SyncStore {
       this.entries = tables.entries;
       this.files = tables.files;
       this.meta = tables.meta;
+      this.gated = tables.gated;
       [this.opens, this.changes] = this.watch();
     }
   }
@@ -764,11 +768,14 @@ export class LmdbStore implements SyncStore {
     let id = 0;
     const settled = this.givenUp;
     try {
-      const result = transactionSync(() => {
-        id = this.txnId = env.getWriteTxnId();
-        this.releaseNames(settled);
-        return action();
-      }, flags);
+      // Every write transaction holds the index's gate (see env.ts).
+      const result = this.gated(() =>
+        transactionSync(() => {
+          id = this.txnId = env.getWriteTxnId();
+          this.releaseNames(settled);
+          return action();
+        }, flags),
+      );
       if (id !== 0) this.changes.committed(id);
       if (settled.length > 0) this.givenUp = this.givenUp.filter((name) => !settled.includes(name));
       return result;
