@@ -69,11 +69,15 @@ export function openIndex(indexDir: string, readOnly: boolean): IndexTables {
       `${indexDir} is open read-only in this process; close it before opening it for writing`,
     );
   }
-  checkIndexFile(indexDir, readOnly);
   const gate = openGate(indexDir, readOnly);
   const gated = gate === undefined ? run : <T>(action: () => T): T => holding(gate, action);
   try {
-    const tables = gated(() => openTables(indexDir, readOnly, gated));
+    // The file check reads the file's length and its meta page: inside the gate, so that no commit
+    // by another process grows the file between the two reads.
+    const tables = gated(() => {
+      checkIndexFile(indexDir, readOnly);
+      return openTables(indexDir, readOnly, gated);
+    });
     shared.set(id, { tables, gate, readOnly, users: 1 });
     return tables;
   } catch (error) {
@@ -128,7 +132,7 @@ function openGate(indexDir: string, readOnly: boolean): RootDatabase | undefined
   const dir = path.join(indexDir, 'gate');
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
-    return open({ path: dir, mapSize: 2 ** 20, overlappingSync: false });
+    return open({ path: dir, mapSize: 2 ** 20, overlappingSync: false, noSync: true });
   } catch (error) {
     // A read-only opener that cannot create this folder usually cannot write the index's lock file
     // either, and then LMDB resets nothing; if it can, this one open goes without the gate.
