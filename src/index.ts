@@ -22,6 +22,7 @@ export { SyncStoreAdapter, isSyncStore, toAsyncStore } from './stores/async.js';
 export type {
   AnyStore,
   AsyncStore,
+  ChangeFeed,
   ChestMeta,
   EntryInfo,
   KeyRange,

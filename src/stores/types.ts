@@ -49,6 +49,15 @@ export interface StoredValue {
 /**
  * How a store shared by several processes (or several chests in one process) lets a chest find
  * out that others changed it: the basis of the chest's coherence (see src/coherence.ts).
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore, type ChangeFeed, type SyncStore } from 'spillchest';
+ *
+ * const store: SyncStore = new MemoryStore();
+ * const feed: ChangeFeed | undefined = store.changes;
+ * console.log(feed === undefined); // true: a store in this process's memory is never shared
+ * ```
  */
 export interface ChangeFeed {
   /** Id of the newest commit to the store by anyone. Ids only grow; each commit gets a new one. */

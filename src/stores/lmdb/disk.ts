@@ -8,9 +8,13 @@ import { ChestError, ErrorCode, ioError } from '../../errors.js';
  */
 const LOW_SPACE = 4 * 2 ** 20;
 const EIO = 5;
+const ENOSPC = 28;
 
 export function indexError(message: string, cause: unknown, dir: string): ChestError {
   const code = (cause as { code?: unknown } | null)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === ENOSPC) {
+    return new ChestError(ErrorCode.DISK_FULL, `${message}: the disk is full`, { cause });
+  }
   if ((code === EIO || code === 'EIO') && lowOnSpace(dir)) {
     return new ChestError(ErrorCode.DISK_FULL, `${message}: the disk is full`, { cause });
   }

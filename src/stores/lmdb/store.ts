@@ -155,7 +155,12 @@ export class LmdbStore implements SyncStore {
   /** Open stores on this index in this process, all threads together (lmdb-js shares the memory). */
   private opens: Int32Array;
   // Both replaced only by `compact`, which reopens the index.
-  changes: LmdbChangeFeed;
+  private feed: LmdbChangeFeed;
+
+  /** How chests on this index see commits by other processes and chests. */
+  get changes(): ChangeFeed {
+    return this.feed;
+  }
 
   constructor(options: LmdbStoreOptions) {
     this.location = path.resolve(options.path);
@@ -175,7 +180,7 @@ export class LmdbStore implements SyncStore {
     } catch (error) {
       throw ioError(`cannot open the index of ${this.location}`, error, indexDir);
     }
-    [this.opens, this.changes] = this.watch();
+    [this.opens, this.feed] = this.watch();
     if (!this.readOnly) removeStaleTemporaries(this.tmpDir);
     this.quota =
       options.availableDisk === undefined
@@ -726,7 +731,7 @@ export class LmdbStore implements SyncStore {
       this.entries = tables.entries;
       this.files = tables.files;
       this.meta = tables.meta;
-      [this.opens, this.changes] = this.watch();
+      [this.opens, this.feed] = this.watch();
     }
   }
 
@@ -769,7 +774,7 @@ export class LmdbStore implements SyncStore {
         this.releaseNames(settled);
         return action();
       }, flags);
-      if (id !== 0) this.changes.committed(id);
+      if (id !== 0) this.feed.committed(id);
       if (settled.length > 0) this.givenUp = this.givenUp.filter((name) => !settled.includes(name));
       return result;
     } finally {
