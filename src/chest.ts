@@ -10,11 +10,10 @@ import type { Key } from './keys/types.js';
 import { EVICTION_POLICIES, Flag, MAX_ENTRIES, MemoryTier, type EvictionPolicy } from './memory/tier.js';
 import { sizeOf as defaultSizeOf, sizeOfKey } from './memory/size.js';
 import { defaultAvailableMemory, parseMemorySize, type MemorySize } from './options/memory.js';
-import { resolveSerializer, type SerializerOption } from './serializers/index.js';
-import type { Serializer } from './serializers/types.js';
-import { compressionName, resolveCompression, type CompressionName } from './values/compression.js';
+import type { SerializerOption } from './serializers/index.js';
+import { resolveCompression, type CompressionName } from './values/compression.js';
 import { ValueCodec } from './values/codec.js';
-import { INDEX_DIR, LmdbStore } from './stores/lmdb/store.js';
+import { LmdbStore } from './stores/lmdb/store.js';
 import type { StoredValue, SyncStore, WriteOp } from './stores/types.js';
 import {
   compactStore,
@@ -30,7 +29,8 @@ import { orderedKeys, type KeyQuery } from './query/ordered.js';
 import { forgetTemporary, makeTemporaryDir, trackOpen, untrackOpen } from './lifecycle.js';
 import { Coherence } from './coherence.js';
 
-import { FORMAT_VERSION } from './core/meta.js';
+import { FORMAT_VERSION, newMeta, serializerFor } from './core/meta.js';
+import { openLmdbStore } from './core/open-lmdb.js';
 import { DEFAULT_INLINE_THRESHOLD } from './core/options.js';
 
 export { FORMAT_VERSION, DEFAULT_INLINE_THRESHOLD };
@@ -254,15 +254,11 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     this.dir = options.store?.location ?? path.resolve(options.path ?? makeTemporaryDir());
     this.store = options.store ?? this.openStore(this.dir);
     try {
-      const serializer = this.checkMeta(options);
+      const serializer = serializerFor(this.store.readMeta(), options, this.dir);
       this.codec = new ValueCodec(serializer, resolveCompression(options.compress));
       if (this.store.readMeta() === undefined) {
         if (this.readOnly) throw new ChestError(ErrorCode.NOT_A_CHEST, `${this.dir} holds no chest`);
-        this.store.writeMeta({
-          format: FORMAT_VERSION,
-          serializer: serializer.name,
-          compression: compressionName(this.codec.codec),
-        });
+        this.store.writeMeta(newMeta(this.codec));
       } else if (!this.readOnly) this.upgradeMeta();
     } catch (error) {
       this.store.close();
@@ -682,60 +678,8 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   }
 
   private openStore(dir: string): LmdbStore {
-    if (this.readOnly && !fs.existsSync(path.join(dir, INDEX_DIR))) {
-      throw new ChestError(ErrorCode.NOT_A_CHEST, `${dir} holds no chest to open read-only`);
-    }
-    if (fs.existsSync(dir)) {
-      if (!fs.statSync(dir).isDirectory()) {
-        throw new ChestError(ErrorCode.NOT_A_CHEST, `${dir} is not a directory`);
-      }
-      const names = fs.readdirSync(dir);
-      if (names.length > 0 && !names.includes(INDEX_DIR)) {
-        throw new ChestError(
-          ErrorCode.NOT_A_CHEST,
-          `${dir} is not empty and holds no chest (no ${INDEX_DIR} folder)`,
-        );
-      }
-    }
-    return new LmdbStore({
-      path: dir,
-      inlineThreshold: this.inlineThreshold,
-      fileName: (key) => this.naming(decodeKey(key) as K),
-      readOnly: this.readOnly,
-      ...this.disk,
-    });
-  }
-
-  /** Checks the store's record of its format and serializer against the options; returns the serializer to use. */
-  private checkMeta(options: ChestOptions<K, V>): Serializer<V> {
-    const meta = this.store.readMeta();
-    const explicit =
-      options.serializer !== undefined || options.dump !== undefined || options.load !== undefined;
-    if (meta === undefined) return resolveSerializer<V>(options.serializer, options.dump, options.load);
-    if (meta.format > FORMAT_VERSION) {
-      throw new ChestError(
-        ErrorCode.FORMAT_VERSION,
-        `${this.dir} was written in format ${meta.format}; this version reads format ${FORMAT_VERSION} and older`,
-      );
-    }
-    if (!explicit) {
-      try {
-        return resolveSerializer<V>(meta.serializer as SerializerOption<V>);
-      } catch {
-        throw new ChestError(
-          ErrorCode.SERIALIZER_MISMATCH,
-          `${this.dir} was written with the serializer ${meta.serializer}; pass the same serializer to open it`,
-        );
-      }
-    }
-    const serializer = resolveSerializer<V>(options.serializer, options.dump, options.load);
-    if (serializer.name !== meta.serializer) {
-      throw new ChestError(
-        ErrorCode.SERIALIZER_MISMATCH,
-        `${this.dir} was written with the serializer ${meta.serializer}, not ${serializer.name}`,
-      );
-    }
-    return serializer;
+    const { inlineThreshold, naming, readOnly, disk } = this;
+    return openLmdbStore(dir, { inlineThreshold, naming, readOnly, ...disk });
   }
 
   /**

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ChestError, ErrorCode } from '../errors.js';
 import { decodeKey } from '../keys/codec.js';
 import { INDEX_DIR, LmdbStore } from '../stores/lmdb/store.js';
+import type { DiskOptions } from '../options/disk.js';
 
 /**
  * Opens the default store of a chest at `dir`, refusing a directory that is not a chest: a file, a
@@ -10,7 +11,7 @@ import { INDEX_DIR, LmdbStore } from '../stores/lmdb/store.js';
  */
 export function openLmdbStore(
   dir: string,
-  options: { inlineThreshold: number; naming: (key: never) => string; readOnly: boolean },
+  options: { inlineThreshold: number; naming: (key: never) => string; readOnly: boolean } & DiskOptions,
 ): LmdbStore {
   if (options.readOnly && !fs.existsSync(path.join(dir, INDEX_DIR))) {
     throw new ChestError(ErrorCode.NOT_A_CHEST, `${dir} holds no chest to open read-only`);
@@ -27,11 +28,12 @@ export function openLmdbStore(
       );
     }
   }
-  const { naming } = options;
+  const { naming, inlineThreshold, readOnly, ...disk } = options;
   return new LmdbStore({
     path: dir,
-    inlineThreshold: options.inlineThreshold,
+    inlineThreshold,
     fileName: (key) => naming(decodeKey(key) as never),
-    readOnly: options.readOnly,
+    readOnly,
+    ...disk,
   });
 }
