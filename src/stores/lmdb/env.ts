@@ -69,20 +69,25 @@ export function openIndex(indexDir: string, readOnly: boolean): IndexTables {
       `${indexDir} is open read-only in this process; close it before opening it for writing`,
     );
   }
-  const gate = openGate(indexDir, readOnly);
-  const gated = gate === undefined ? run : <T>(action: () => T): T => holding(gate, action);
-  try {
-    // The file check reads the file's length and its meta page: inside the gate, so that no commit
-    // by another process grows the file between the two reads.
-    const tables = gated(() => {
-      checkIndexFile(indexDir, readOnly);
-      return openTables(indexDir, readOnly, gated);
-    });
-    shared.set(id, { tables, gate, readOnly, users: 1 });
-    return tables;
-  } catch (error) {
-    gate?.close().catch(() => undefined);
-    throw error;
+  // A gate found broken (see `BrokenGate`) heals once no process has it open: every opener that
+  // finds it so closes it and tries again after a short random pause.
+  for (let attempt = 1; ; attempt++) {
+    const gate = openGate(indexDir, readOnly);
+    const gated = gate === undefined ? run : <T>(action: () => T): T => holding(gate, action);
+    try {
+      // The file check reads the file's length and its meta page: inside the gate, so that no commit
+      // by another process grows the file between the two reads.
+      const tables = gated(() => {
+        checkIndexFile(indexDir, readOnly);
+        return openTables(indexDir, readOnly, gated);
+      });
+      shared.set(id, { tables, gate, readOnly, users: 1 });
+      return tables;
+    } catch (error) {
+      gate?.close().catch(() => undefined);
+      if (!(error instanceof BrokenGate) || attempt === GATE_ATTEMPTS) throw error;
+      pause(1 + Math.random() * Math.min(50, 2 ** attempt));
+    }
   }
 }
 
@@ -106,7 +111,17 @@ export function closeIndex(root: RootDatabase): void {
     shared.delete(id);
     // Without pending asynchronous writes (this library makes none) lmdb-js closes synchronously.
     // A failure to close is not the caller's to handle, and must not surface as an unhandled rejection.
-    root.close().catch(() => undefined);
+    const close = (): void => {
+      root.close().catch(() => undefined);
+    };
+    // Closed inside the gate too: the last process to close an LMDB environment destroys the mutexes
+    // in its lock file, and a process opening it at that moment would go on with destroyed ones.
+    try {
+      if (entry.gate === undefined) close();
+      else holding(entry.gate, close);
+    } catch {
+      close();
+    }
     entry.gate?.close().catch(() => undefined);
     return;
   }
@@ -143,11 +158,36 @@ function openGate(indexDir: string, readOnly: boolean): RootDatabase | undefined
 
 /** lmdb-js flags for the gate's transaction: committed before returning (it stays empty). */
 const GATE_FLAGS = 2;
+/** Opens of a broken gate before giving up (about 1.5 s of pauses in all). */
+const GATE_ATTEMPTS = 40;
+
+/**
+ * The gate's write lock could not be taken: its mutex was destroyed. LMDB's last process to close
+ * an environment destroys the mutexes in its lock file; a process opening it at that very moment
+ * keeps the destroyed ones, and so does every process opening it after, until all have closed it.
+ * lmdb-js then runs the transaction without the lock (it does not check whether LMDB began it),
+ * so the gate checks for itself.
+ */
+class BrokenGate extends Error {}
 
 function holding<T>(gate: RootDatabase, action: () => T): T {
+  const guarded = (): T => {
+    // A transaction LMDB did not begin has id 0.
+    if (gate.getWriteTxnId() === 0) {
+      throw new BrokenGate("the index gate's write lock cannot be taken: its mutex was destroyed");
+    }
+    return action();
+  };
   // Inside a gate transaction already (a nested write), lmdb-js just runs the action.
   // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- its typings declare the enum without exporting its values
-  return gate.transactionSync(action, GATE_FLAGS);
+  return gate.transactionSync(guarded, GATE_FLAGS);
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Blocks this thread for `ms` milliseconds: opening a chest is synchronous. */
+function pause(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
 }
 
 function run<T>(action: () => T): T {
