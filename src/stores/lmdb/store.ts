@@ -6,7 +6,7 @@ import { crc32 } from 'node:zlib';
 import type { Database, RootDatabase } from 'lmdb';
 import { closeIndex, indexUsers, openIndex } from './env.js';
 import { compactIndex } from './compact.js';
-import { indexError } from './disk.js';
+import { indexError, SpaceGuard } from './disk.js';
 import { DiskQuota, entryBytes } from './quota.js';
 import { orphanFiles, removeOrphans, repairIndex, TMP_DIR, type IndexAccess } from './verify.js';
 import { ChestError, ErrorCode, ioError, isChestError } from '../../errors.js';
@@ -135,6 +135,9 @@ export class LmdbStore implements SyncStore {
   private meta: Database<string, string>;
   private readonly indexDir: string;
   private gated: <T>(action: () => T) => T;
+  private readonly space: SpaceGuard;
+  /** Bytes of records the current write transaction puts (for `space`). */
+  private txnBytes = 0;
   private readonly tmpDir: string;
   private readonly inlineThreshold: number;
   private readonly fileName: (key: Uint8Array) => string;
@@ -171,6 +174,7 @@ export class LmdbStore implements SyncStore {
     this.readOnly = options.readOnly ?? false;
     const indexDir = path.join(this.location, INDEX_DIR);
     this.indexDir = indexDir;
+    this.space = new SpaceGuard(this.location);
     this.tmpDir = path.join(indexDir, TMP_DIR);
     try {
       if (!this.readOnly) fs.mkdirSync(this.tmpDir, { recursive: true, mode: 0o755 });
@@ -434,6 +438,7 @@ export class LmdbStore implements SyncStore {
             const after = this.entries.getBinaryFast(p.key);
             if (after !== undefined) delta += entryBytes(p.key, after);
           }
+          this.txnBytes += p.key.byteLength + (p.record?.byteLength ?? 64);
         }
       }, COMMIT_NO_FLUSH);
     } catch (error) {
@@ -778,7 +783,10 @@ export class LmdbStore implements SyncStore {
         transactionSync(() => {
           id = this.txnId = env.getWriteTxnId();
           this.releaseNames(settled);
-          return action();
+          const result = action();
+          // Before LMDB writes a page (see SpaceGuard).
+          this.space.ensure(this.txnBytes, `cannot commit to the index of ${this.location}`);
+          return result;
         }, flags),
       );
       if (id !== 0) this.feed.committed(id);
@@ -786,6 +794,7 @@ export class LmdbStore implements SyncStore {
       return result;
     } finally {
       this.txnId = 0;
+      this.txnBytes = 0;
     }
   }
 
