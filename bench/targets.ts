@@ -309,7 +309,7 @@ const TRACKED_FIGURES: readonly (readonly [WorkloadId, string])[] = [
 ];
 
 const FIGURE_LABELS: Readonly<Record<string, string>> = {
-  'close s': 'flush+close s (a time: above 1× is the cost)',
+  'close s': 'flush+close s (a time: above 1× is slower)',
   'reopen gets/s': 'gets/s after reopen',
 };
 
@@ -330,7 +330,7 @@ function trackingTargets(results: Results, suffix = '', n = ''): Target[] {
         figure,
         'chest-immutable',
         null,
-        `${w} ${FIGURE_LABELS[figure] ?? figure}, chest vs chest with immutable: true (the cost of tracking in-place changes)${n}`,
+        `${w} ${FIGURE_LABELS[figure] ?? figure}, chest ÷ chest with immutable: true (cost of tracking in-place changes)${n}`,
       ),
     );
   }
