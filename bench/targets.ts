@@ -32,6 +32,8 @@ export const THRESHOLDS = {
 } as const;
 
 const CHEST = 'chest';
+/** Chest itself with one option changed: compared with chest for information, never as a peer to beat. */
+const CHEST_VARIANTS: ReadonlySet<string> = new Set(['chest-lru', 'chest-immutable']);
 
 /** The results a target is computed from: one workload result (W4 has one per size). */
 type Results = ReadonlyMap<WorkloadId, WorkloadResult>;
@@ -184,7 +186,9 @@ export function computeTargets(all: readonly WorkloadResult[]): Target[] {
   }
   const w1 = results.get('W1');
   if (w1) {
-    const bounded = w1.peers.filter((p) => p.peer !== CHEST && p.boundedMemory && p.status !== 'skipped');
+    const bounded = w1.peers.filter(
+      (p) => p.peer !== CHEST && !CHEST_VARIANTS.has(p.peer) && p.boundedMemory && p.status !== 'skipped',
+    );
     const refs = ['lmdb', ...bounded.map((p) => p.peer).filter((n) => n !== 'lmdb')];
     for (const ref of refs) {
       const label = ref === 'lmdb' ? 'lmdb direct (same serializer)' : `${ref} (bounded memory)`;
@@ -285,8 +289,52 @@ export function computeTargets(all: readonly WorkloadResult[]): Target[] {
         ),
       );
   }
+  t.push(...trackingTargets(results));
   for (const w4 of all.filter((w) => w.id === 'W4')) t.push(...w4Targets(w4));
   return [...t, ...memoryTargets(all)];
+}
+
+/** The figures that tracking in-place changes can slow down, per workload. */
+const TRACKED_FIGURES: readonly (readonly [WorkloadId, string])[] = [
+  ['W1', 'inserts/s'],
+  ['W1', 'gets/s'],
+  ['W1', 'close s'],
+  ['W1', 'reopen gets/s'],
+  ['W2', 'write MiB/s'],
+  ['W2', 'read MiB/s'],
+  ['W3', 'gets/s'],
+  ['W4', 'inserts/s'],
+  ['W4', 'close s'],
+  ['W4', 'gets/s'],
+];
+
+const FIGURE_LABELS: Readonly<Record<string, string>> = {
+  'close s': 'flush+close s (a time: above 1× is slower)',
+  'reopen gets/s': 'gets/s after reopen',
+};
+
+/**
+ * For information: chest ÷ chest-immutable on each figure both ran, the cost of checking clean values
+ * for in-place changes when they leave memory or are flushed. Tracking slows Chest down where the
+ * ratio is below 1× for a rate, above 1× for a time (close s).
+ */
+function trackingTargets(results: Results, suffix = '', n = ''): Target[] {
+  const t: Target[] = [];
+  for (const [w, figure] of TRACKED_FIGURES) {
+    if (!results.get(w)?.peers.some((p) => p.peer === 'chest-immutable')) continue;
+    t.push(
+      ratioTarget(
+        results,
+        `${w}-tracking-${figure.replace(/[ /]+/g, '-')}${suffix}`,
+        w,
+        figure,
+        'chest-immutable',
+        null,
+        `${w} ${FIGURE_LABELS[figure] ?? figure}, chest ÷ chest with immutable: true (cost of tracking in-place changes)${n}`,
+      ),
+    );
+  }
+  return t;
 }
 
 function w4Targets(w4: WorkloadResult): Target[] {
@@ -305,6 +353,7 @@ function w4Targets(w4: WorkloadResult): Target[] {
       `W4 inserts/s vs lmdb direct${n}`,
     ),
   );
+  t.push(...trackingTargets(results, suffix, n));
   const c = run(results, 'W4', CHEST);
   const anon = c?.status === 'ok' ? maxMemory(c, 'peakRssAnon') : undefined;
   t.push({

@@ -19,6 +19,7 @@ type ChestConstructor = new (options: {
   path?: string;
   availableMemory?: number | string;
   eviction?: 'lru' | 'sieve';
+  immutable?: boolean;
 }) => ChestLike;
 
 export interface ChestModule {
@@ -66,11 +67,16 @@ class ChestStore implements Store {
   }
 }
 
-async function openChest(o: OpenOptions, eviction?: 'lru'): Promise<Store> {
+/** What a variant of the chest peer changes in Chest's options. */
+interface Variant {
+  readonly eviction?: 'lru';
+  readonly immutable?: true;
+}
+
+async function openChest(o: OpenOptions, variant: Variant = {}): Promise<Store> {
   const m = await loadChestModule();
   if (typeof m.Chest !== 'function') throw new Error('not available: the library does not export Chest yet');
-  const options = { path: o.dir, availableMemory: o.budget };
-  return new ChestStore(new m.Chest(eviction === undefined ? options : { ...options, eviction }));
+  return new ChestStore(new m.Chest({ path: o.dir, availableMemory: o.budget, ...variant }));
 }
 
 export const chestPeer: Peer = {
@@ -113,6 +119,33 @@ export const chestLruPeer: Peer = {
       : { ok: false, reason: 'runs only W3 and W3s, where the eviction policy decides the figures' };
   },
   open(o: OpenOptions): Promise<Store> {
-    return openChest(o, 'lru');
+    return openChest(o, { eviction: 'lru' });
+  },
+};
+
+/** The workloads where values leave memory and are read back, so that tracking in-place changes costs. */
+const IMMUTABLE_WORKLOADS: readonly WorkloadId[] = ['W1', 'W2', 'W3', 'W4'];
+
+/**
+ * Chest with `immutable: true`: clean values are not re-encoded and checksummed when they leave memory
+ * or are flushed. Set against the chest peer, it gives the cost of tracking in-place changes.
+ */
+export const chestImmutablePeer: Peer = {
+  name: 'chest-immutable',
+  config:
+    'spillchest as the chest peer, with immutable: true (no check for values changed in place; W1, W2, W3 and W4 only).',
+  boundedMemory: true,
+  available: () => chestPeer.available?.() ?? Promise.resolve(undefined),
+  capability(w: WorkloadId): Capability {
+    if (unavailable) return { ok: false, reason: unavailable };
+    return IMMUTABLE_WORKLOADS.includes(w)
+      ? { ok: true }
+      : {
+          ok: false,
+          reason: `runs only ${IMMUTABLE_WORKLOADS.join(', ')}, where clean values leave memory and are read back`,
+        };
+  },
+  open(o: OpenOptions): Promise<Store> {
+    return openChest(o, { immutable: true });
   },
 };

@@ -7,6 +7,7 @@ import type { Peer } from '../lib/types.js';
 const MODULES: Readonly<Record<string, readonly [file: string, exportName: string]>> = {
   chest: ['chest', 'chestPeer'],
   'chest-lru': ['chest', 'chestLruPeer'],
+  'chest-immutable': ['chest', 'chestImmutablePeer'],
   'async-chest': ['async-chest', 'asyncChestPeer'],
   'async-chest-redis': ['async-chest', 'asyncChestRedisPeer'],
   map: ['map', 'mapPeer'],

@@ -66,6 +66,7 @@ export function orphanFiles(access: IndexAccess): string[] {
     if (name !== undefined) referenced.add(name);
   }
   const out: string[] = [];
+  const listed = new Set<string>();
   const indexName = path.relative(access.location, access.indexDir);
   const walk = (rel: string): void => {
     let dirents: fs.Dirent[];
@@ -78,18 +79,55 @@ export function orphanFiles(access: IndexAccess): string[] {
       const name = rel === '' ? dirent.name : `${rel}/${dirent.name}`;
       if (name === indexName) continue;
       if (dirent.isDirectory()) walk(name);
-      else if (!referenced.has(name)) out.push(name);
+      else {
+        listed.add(name);
+        if (!referenced.has(name)) out.push(name);
+      }
     }
   };
   walk('');
+  const orphans =
+    out.length === 0 ? out : out.filter((name) => !sameFileAsReferenced(access, name, referenced, listed));
   const tmp = path.join(access.indexDir, TMP_DIR);
   for (const name of safeList(tmp)) {
-    if (isStaleTemporary(name)) out.push(`${indexName}/${TMP_DIR}/${name}`);
+    if (isStaleTemporary(name)) orphans.push(`${indexName}/${TMP_DIR}/${name}`);
   }
   for (const name of safeList(path.join(access.indexDir, COMPACT_DIR))) {
-    out.push(`${indexName}/${COMPACT_DIR}/${name}`);
+    orphans.push(`${indexName}/${COMPACT_DIR}/${name}`);
   }
-  return out.sort();
+  return orphans.sort();
+}
+
+/**
+ * Whether a listed name no entry refers to is, on a file system that ignores case, the very file of
+ * a name an entry refers to. Two names differing only in case that share a folder there are listed
+ * with the folder's case as it was first created (`kA/x` for an entry's `ka/x`). A referenced name
+ * that is not listed yet exists was found under another case, so it is the listed name that folds
+ * like it (inode numbers cannot tell: FUSE file systems give each spelling its own). On a file system
+ * that respects case, a referenced name that exists is always listed itself.
+ */
+function sameFileAsReferenced(
+  access: IndexAccess,
+  name: string,
+  referenced: ReadonlySet<string>,
+  listed: ReadonlySet<string>,
+): boolean {
+  const folded = foldCase(name);
+  for (const candidate of referenced) {
+    if (listed.has(candidate) || foldCase(candidate) !== folded) continue;
+    if (existsQuietly(path.join(access.location, candidate))) return true;
+  }
+  return false;
+}
+
+const foldCase = (name: string): string => name.normalize('NFC').toLowerCase();
+
+function existsQuietly(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Removes orphan files; call inside a write transaction (see the module comment). */
