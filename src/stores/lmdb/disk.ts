@@ -49,7 +49,8 @@ export class SpaceGuard {
   private readAt = -Infinity;
   private since = 0;
 
-  constructor(private readonly dir: string) {}
+  /** `file`: the index's data file (statfs tells the file system that holds it). */
+  constructor(private readonly file: string) {}
 
   /** Throws `CHEST_DISK_FULL` unless about `bytes` of records can be committed. */
   ensure(bytes: number, what: string): void {
@@ -58,7 +59,7 @@ export class SpaceGuard {
     // statfs costs a few microseconds: with plenty free, one reading serves a second, or until a
     // quarter of that space may have been used.
     if (this.free < PLENTY || now - this.readAt > 1000 || this.since > PLENTY / 4) {
-      this.free = freeSpace(this.dir);
+      this.free = freeSpace(this.file);
       this.readAt = now;
       this.since = 0;
     }
@@ -72,10 +73,11 @@ export class SpaceGuard {
   }
 }
 
-function freeSpace(dir: string): number {
+function freeSpace(file: string): number {
   try {
-    const stats = fs.statfsSync(dir);
-    return stats.bavail * stats.bsize;
+    const stats = fs.statfsSync(file);
+    // Some file systems (FUSE ones among them) report no size at all: nothing to go by.
+    return stats.blocks === 0 ? Infinity : stats.bavail * stats.bsize;
   } catch {
     return Infinity;
   }

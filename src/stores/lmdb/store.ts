@@ -174,7 +174,7 @@ export class LmdbStore implements SyncStore {
     this.readOnly = options.readOnly ?? false;
     const indexDir = path.join(this.location, INDEX_DIR);
     this.indexDir = indexDir;
-    this.space = new SpaceGuard(this.location);
+    this.space = new SpaceGuard(path.join(indexDir, 'data.mdb'));
     this.tmpDir = path.join(indexDir, TMP_DIR);
     try {
       if (!this.readOnly) fs.mkdirSync(this.tmpDir, { recursive: true, mode: 0o755 });
