@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Chest, type Key } from '../../src/index.js';
+import { Chest, ErrorCode, type Key } from '../../src/index.js';
 import { keyIdentity } from '../../src/keys/codec.js';
-import { listFiles } from '../helpers.js';
+import { expectCode, listFiles } from '../helpers.js';
 
 /**
  * Keys that differ only in case, on a real case-insensitive file system: a FAT image this test makes
@@ -283,6 +283,11 @@ describe.skipIf(reason !== undefined && !inCi)('keys that differ only in case, o
     fs.writeFileSync(path.join(mnt, 'CASEPROBE'), 'again');
     expect(fs.readdirSync(mnt).filter((n) => n.toLowerCase() === 'caseprobe')).toHaveLength(1);
     fs.rmSync(path.join(mnt, 'caseprobe'));
+  });
+
+  it('a chest whose index would sit where files cannot be resized: CHEST_IO, not a crash', ({ skip }) => {
+    if (indexOnMount) skip();
+    expectCode(() => new Chest({ path: path.join(mnt, 'no-index') }), ErrorCode.IO);
   });
 
   it('with the default file names, every value of every case twin round-trips, one file per key', () => {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { ChestError, ErrorCode } from '../../errors.js';
 import { checkIndexFile } from './index-check.js';
 import { open, type Database, type RootDatabase, type RootDatabaseOptionsWithPath } from 'lmdb';
 
@@ -69,6 +70,7 @@ export function openIndex(indexDir: string, readOnly: boolean): IndexTables {
       `${indexDir} is open read-only in this process; close it before opening it for writing`,
     );
   }
+  if (!readOnly) checkTruncate(indexDir);
   // A gate found broken (see `BrokenGate`) heals once no process has it open: every opener that
   // finds it so closes it and tries again after a short random pause.
   for (let attempt = 1; ; attempt++) {
@@ -192,4 +194,34 @@ function pause(ms: number): void {
 
 function run<T>(action: () => T): T {
   return action();
+}
+
+/**
+ * LMDB sizes its lock file with ftruncate when it opens an environment, and lmdb-js 3.5.6 crashes
+ * the process (SIGSEGV in its clean-up) when that fails, as on FUSE's fusefat. A refusal is found
+ * first and reported as an error: on the lock file itself, resized to the size it has, or on a
+ * probe file of its own where there is no lock file yet.
+ */
+function checkTruncate(indexDir: string): void {
+  const lock = path.join(indexDir, 'lock.mdb');
+  const probe = path.join(indexDir, `truncate-${String(process.pid)}-${String(Date.now())}.probe`);
+  const existing = fs.existsSync(lock);
+  let fd: number;
+  try {
+    fd = existing ? fs.openSync(lock, 'r+') : fs.openSync(probe, 'wx', 0o600);
+  } catch {
+    return; // LMDB's own open reports what is wrong with the folder.
+  }
+  try {
+    fs.ftruncateSync(fd, existing ? fs.fstatSync(fd).size : 8192);
+  } catch (error) {
+    throw new ChestError(
+      ErrorCode.IO,
+      `cannot open the index in ${indexDir}: its file system does not let files be resized (ftruncate), which LMDB needs`,
+      { cause: error },
+    );
+  } finally {
+    fs.closeSync(fd);
+    if (!existing) fs.rmSync(probe, { force: true });
+  }
 }
