@@ -204,7 +204,7 @@ async function main(): Promise<void> {
           ? { ok: false, reason: w.onlyWhy ?? `${id} runs only ${w.peers.join(', ')}` }
           : peer.capability(id, params);
       const limit =
-        cap.ok && cap.limit
+        cap.ok && cap.limit && (quick || cap.limit.quickOnly !== true)
           ? quick && cap.limit.quick
             ? { ...cap.limit, ...cap.limit.quick }
             : cap.limit

@@ -23,7 +23,9 @@ import { newMeta, serializerFor } from './core/meta.js';
 import { ReadWriteLock } from './core/lock.js';
 import {
   decodeStored,
-  settle,
+  forgetStored,
+  isSpillFailure,
+  settleBatch,
   spillBatches,
   unserializable,
   type Counters,
@@ -95,8 +97,10 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
   private readonly sizeOfValue: (value: V, key: K) => number;
   private readonly onMiss: ((key: K) => void) | undefined;
   private readonly onOverflow: ((key: K) => void) | undefined;
+  private readonly userOnEvict: ((keys: K[]) => void) | undefined;
   private readonly immutable: boolean;
   private readonly readOnly: boolean;
+  private readonly durable: boolean;
   private readonly counters: Counters = {
     hits: 0,
     misses: 0,
@@ -115,18 +119,25 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
    * it (and fails as it failed). `AsyncChest.open` waits for it at once.
    */
   constructor(options: AsyncChestOptions<K, V> = {}) {
-    const resolved = resolveOptions(options);
+    const resolved = resolveOptions(options, (keys) => {
+      this.evicted(keys);
+    });
     this.sizeOfValue = resolved.sizeOf;
     this.onMiss = resolved.onMiss;
     this.onOverflow = resolved.onOverflow;
+    this.userOnEvict = resolved.onEvict;
     this.readOnly = resolved.readOnly;
     this.immutable = resolved.immutable;
-    this.tier = new MemoryTier<K, V>(resolved.budget, resolved.maxEntries);
+    this.durable = resolved.durable;
+    this.tier = new MemoryTier<K, V>(resolved.budget, resolved.maxEntries, resolved.eviction);
     this.temporary = options.path === undefined && options.store === undefined;
     this.dir = options.store?.location ?? path.resolve(options.path ?? makeTemporaryDir());
     const given = options.store;
     if (given === undefined) {
-      this.store = new AsyncLmdbStore(openLmdbStore(this.dir, resolved));
+      const { inlineThreshold, naming, readOnly, disk } = resolved;
+      this.store = new AsyncLmdbStore(
+        openLmdbStore(this.dir, { inlineThreshold, naming, readOnly, ...disk }),
+      );
     } else {
       this.store = given instanceof LmdbStore ? new AsyncLmdbStore(given) : toAsyncStore(given);
     }
@@ -248,7 +259,7 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
     await this.exclusive(async () => {
       this.assertWritable();
       const slot = this.tier.find(id);
-      if (this.coherent) return this.setThrough(key, id, value, size, slot);
+      if (this.coherent || this.durable) return this.setThrough(key, id, value, size, slot);
       if (size > this.tier.budget && (await this.writeThrough(key, value, slot))) return;
       if (slot !== 0) this.tier.replace(slot, value, size);
       else this.tier.add(id, key, value, size, Flag.DIRTY | Flag.DISK_UNKNOWN);
@@ -264,10 +275,12 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
     return this.exclusive(async () => {
       this.assertWritable();
       const slot = this.tier.find(id);
-      if (this.coherent) {
+      if (this.coherent || this.durable) {
         if (slot !== 0) this.tier.remove(slot);
         this.versions.delete(id);
-        return this.store.delete(encodeKey(key));
+        const existed = await this.store.delete(encodeKey(key));
+        if (this.durable) await this.store.flush();
+        return existed;
       }
       if (slot !== 0) {
         const flags = this.tier.flags(slot);
@@ -456,7 +469,7 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
     }
     const found = await pending;
     // A value that entered memory may have pushed the tier over budget: spill, as `set` does.
-    if (this.tier.overBudget && !this.closed) await this.lock.write(() => this.shrink());
+    if (this.tier.overBudget && !this.closed) await this.lock.write(() => this.shrinkAfterRead());
     return found;
   }
 
@@ -502,11 +515,17 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
     return { value };
   }
 
-  /** On a shared store: the value goes to the store first, and memory keeps it as clean. */
+  /**
+   * On a shared store or for a durable chest: the value goes to the store first (and is synced, when
+   * durable), and memory keeps it as clean. Nothing changes in memory if that fails.
+   */
   private async setThrough(key: K, id: KeyIdentity, value: V, size: number, slot: number): Promise<void> {
     const stored = this.codec.encode(value);
-    const version = newVersion();
-    await this.store.write([{ type: 'put', key: encodeKey(key), value: { ...stored, version } }]);
+    const checksum = crc32(stored.data);
+    const version = this.coherent ? newVersion() : undefined;
+    const put: StoredValue = { ...stored, checksum, ...(version === undefined ? {} : { version }) };
+    await this.store.write([{ type: 'put', key: encodeKey(key), value: put }]);
+    if (this.durable) await this.store.flush();
     this.counters.bytesWritten += stored.data.byteLength;
     const current = slot === 0 ? 0 : this.tier.find(id);
     if (current !== 0) this.tier.remove(current);
@@ -517,8 +536,8 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
       return;
     }
     const added = this.tier.add(id, key, value, size, Flag.ON_DISK);
-    this.tier.setChecksum(added, crc32(stored.data));
-    this.versions.set(id, version);
+    this.tier.setChecksum(added, checksum);
+    if (version !== undefined) this.versions.set(id, version);
     await this.shrink();
   }
 
@@ -539,6 +558,18 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
     return true;
   }
 
+  /**
+   * A read must not fail because the disk is full: the spill it causes is tried, and on failure
+   * memory stays over budget until the next write, which reports the error.
+   */
+  private async shrinkAfterRead(): Promise<void> {
+    try {
+      await this.shrink();
+    } catch (error) {
+      if (!isSpillFailure(error)) throw error;
+    }
+  }
+
   /** Spills least recently used entries until the tier is under its limits. Holds the lock. */
   private async shrink(): Promise<void> {
     if (!this.tier.overBudget) return;
@@ -552,22 +583,33 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
     for (const batch of spillBatches(ctx, slots, failed)) {
       const written = this.coherent ? withVersions(batch.ops) : undefined;
       if (batch.ops.length > 0) await this.store.write(written?.ops ?? batch.ops);
-      batch.slots.forEach((slot, i) => {
-        if (this.coherent) this.noteVersion(slot, evict, written!.versions);
-        settle(ctx, slot, evict, batch.sums[i]!);
-      });
+      settleBatch(
+        ctx,
+        batch,
+        evict,
+        written && ((slot, _, stays) => this.noteVersion(slot, stays, written.versions)),
+      );
     }
     return failed;
   }
 
   /** Keeps the version of what was just written for an entry that stays in memory. */
-  private noteVersion(slot: number, evict: boolean, written: ReadonlyMap<string, string>): void {
+  private noteVersion(slot: number, stays: boolean, written: ReadonlyMap<string, string>): void {
     const key = this.tier.key(slot);
     const id = keyIdentity(key);
-    const stays = !evict && (this.tier.flags(slot) & Flag.DELETED) === 0;
     const version = written.get(latin1(encodeKey(key)));
     if (!stays) this.versions.delete(id);
     else if (version !== undefined) this.versions.set(id, version);
+  }
+
+  /**
+   * Entries the store evicted for the disk quota. A copy in memory stays, to be written again by a
+   * later spill: removing slots here could pull them from under a spill that is running.
+   */
+  private evicted(encoded: Uint8Array[]): void {
+    const keys = encoded.map((bytes) => decodeKey(bytes) as K);
+    for (const key of keys) forgetStored(this.tier, keyIdentity(key));
+    this.userOnEvict?.(keys);
   }
 
   private spillContext(): SpillContext<K, V> {

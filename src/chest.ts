@@ -4,17 +4,16 @@ import { inspect } from 'node:util';
 import { crc32 } from 'node:zlib';
 import { ChestError, ErrorCode, isChestError, namingKey } from './errors.js';
 import { decodeKey, encodeKey, keyIdentity } from './keys/codec.js';
-import { defaultKeyToFilename, safeRelativePath } from './keys/filename.js';
 import { assertKeyFits } from './keys/limits.js';
 import type { Key } from './keys/types.js';
-import { EVICTION_POLICIES, Flag, MAX_ENTRIES, MemoryTier, type EvictionPolicy } from './memory/tier.js';
-import { sizeOf as defaultSizeOf, sizeOfKey } from './memory/size.js';
-import { defaultAvailableMemory, parseMemorySize, type MemorySize } from './options/memory.js';
+import { Flag, MemoryTier, type EvictionPolicy } from './memory/tier.js';
+import { sizeOfKey } from './memory/size.js';
+import { parseMemorySize, type MemorySize } from './options/memory.js';
 import type { SerializerOption } from './serializers/index.js';
 import { resolveCompression, type CompressionName } from './values/compression.js';
 import { ValueCodec } from './values/codec.js';
 import { LmdbStore } from './stores/lmdb/store.js';
-import type { StoredValue, SyncStore, WriteOp } from './stores/types.js';
+import type { StoredValue, SyncStore } from './stores/types.js';
 import {
   compactStore,
   repairStore,
@@ -24,14 +23,25 @@ import {
   type RepairReport,
   type VerifyReport,
 } from './maintenance.js';
-import { diskOptions, type DiskOptions } from './options/disk.js';
+import type { DiskOptions } from './options/disk.js';
 import { orderedKeys, type KeyQuery } from './query/ordered.js';
 import { forgetTemporary, makeTemporaryDir, trackOpen, untrackOpen } from './lifecycle.js';
 import { Coherence } from './coherence.js';
 
 import { FORMAT_VERSION, newMeta, serializerFor } from './core/meta.js';
 import { openLmdbStore } from './core/open-lmdb.js';
-import { DEFAULT_INLINE_THRESHOLD } from './core/options.js';
+import { DEFAULT_INLINE_THRESHOLD, resolveOptions } from './core/options.js';
+import {
+  decodeStored,
+  describeKey,
+  forgetStored,
+  isSpillFailure,
+  settleBatch,
+  spillBatches,
+  unserializable,
+  type Counters,
+  type SpillContext,
+} from './core/spill.js';
 
 export { FORMAT_VERSION, DEFAULT_INLINE_THRESHOLD };
 
@@ -156,19 +166,6 @@ export interface ChestStats {
   readonly bytesWritten: number;
 }
 
-type Counters = { -readonly [P in keyof ChestStats]: ChestStats[P] };
-
-/**
- * A store's write batches are kept to about this many bytes and entries, to bound memory during a
- * flush. LMDB holds every page a transaction dirties in anonymous memory until it commits, and keeps
- * the freed pages for reuse until the index is closed, so the largest transaction sets the process's
- * resident memory for good: with keys spread over the index each entry can dirty a 4 KiB page of its
- * own. Measured flushing 280,000 small records (64 MiB budget) into a 1M-entry index: RssAnon after
- * the flush 383 MiB with one 64 MiB batch, 181 MiB with 4,096 entries per transaction.
- */
-const BATCH_BYTES = 16 * 2 ** 20;
-const BATCH_ENTRIES = 4096;
-
 /**
  * A `Map` that keeps at most `availableMemory` bytes of values in memory and the rest on disk.
  *
@@ -215,40 +212,20 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
 
   constructor(options: ChestOptions<K, V> = {}) {
     super();
-    const budget = parseMemorySize(options.availableMemory ?? defaultAvailableMemory());
-    const maxEntries = options.maxEntries ?? MAX_ENTRIES;
-    if (!Number.isInteger(maxEntries) || maxEntries < 0 || maxEntries > MAX_ENTRIES) {
-      throw new RangeError(`maxEntries must be an integer from 0 to ${MAX_ENTRIES}, got ${maxEntries}`);
-    }
-    this.inlineThreshold = options.inlineThreshold ?? DEFAULT_INLINE_THRESHOLD;
-    if (!Number.isSafeInteger(this.inlineThreshold) || this.inlineThreshold < 0) {
-      throw new RangeError(
-        `inlineThreshold must be a whole number of bytes >= 0, got ${this.inlineThreshold}`,
-      );
-    }
-    const custom = options.keyToFilename;
-    this.naming = custom === undefined ? defaultKeyToFilename : (key: K) => safeRelativePath(custom(key));
-    this.sizeOfValue = options.sizeOf ?? defaultSizeOf;
-    this.onMiss = options.onMiss;
-    this.onOverflow = options.onOverflow;
-    this.userOnEvict = options.onEvict;
-    this.readOnly = options.readOnly ?? false;
-    this.durable = options.durable ?? false;
-    if (this.readOnly && options.path === undefined && options.store === undefined) {
-      throw new TypeError('readOnly needs the path of an existing chest');
-    }
-    // Nothing can be written back, so there is nothing to check.
-    this.immutable = (options.immutable ?? false) || this.readOnly;
-    const eviction = options.eviction ?? 'sieve';
-    if (!EVICTION_POLICIES.includes(eviction)) {
-      throw new TypeError(
-        `eviction must be one of ${EVICTION_POLICIES.join(', ')}, got ${JSON.stringify(eviction)}`,
-      );
-    }
-    this.tier = new MemoryTier<K, V>(budget, maxEntries, eviction);
-    this.disk = diskOptions(options, (keys) => {
+    const resolved = resolveOptions(options, (keys) => {
       this.evicted(keys);
     });
+    this.inlineThreshold = resolved.inlineThreshold;
+    this.naming = resolved.naming;
+    this.sizeOfValue = resolved.sizeOf;
+    this.onMiss = resolved.onMiss;
+    this.onOverflow = resolved.onOverflow;
+    this.userOnEvict = resolved.onEvict;
+    this.readOnly = resolved.readOnly;
+    this.durable = resolved.durable;
+    this.immutable = resolved.immutable;
+    this.tier = new MemoryTier<K, V>(resolved.budget, resolved.maxEntries, resolved.eviction);
+    this.disk = resolved.disk;
 
     this.temporary = options.path === undefined && options.store === undefined;
     this.dir = options.store?.location ?? path.resolve(options.path ?? makeTemporaryDir());
@@ -767,17 +744,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   }
 
   private decode(key: K, stored: StoredValue, cache: boolean): V {
-    let value: V;
-    try {
-      value = this.codec.decode(stored) as V;
-    } catch (error) {
-      if (isChestError(error))
-        throw new ChestError(error.code, `${error.message} (key ${describeKey(key)})`, {
-          cause: error,
-          keys: [key],
-        });
-      throw error;
-    }
+    const value = decodeStored(this.codec, key, stored) as V;
     this.counters.loads++;
     this.counters.bytesRead += stored.data.byteLength;
     if (!cache) return value;
@@ -816,7 +783,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     try {
       this.shrink();
     } catch (error) {
-      if (!isChestError(error, ErrorCode.DISK_FULL) && !isChestError(error, ErrorCode.IO)) throw error;
+      if (!isSpillFailure(error)) throw error;
     }
   }
 
@@ -834,81 +801,22 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
    */
   private writeDirty(slots: readonly number[], evict: boolean): K[] {
     const failed: K[] = [];
-    let batch: WriteOp[] = [];
-    let batchSlots: number[] = [];
-    let batchSums: number[] = [];
-    let batchWritten: boolean[] = [];
-    let batchBytes = 0;
-    const commit = (): void => {
-      if (batch.length > 0) this.store.write(batch);
-      const stamp = this.coherence.lastCommit;
-      batchSlots.forEach((slot, i) => {
-        this.settle(slot, evict, batchSums[i]!, batchWritten[i]! ? stamp : -1);
+    const ctx = this.spillContext();
+    const coherence = this.coherence;
+    for (const batch of spillBatches(ctx, slots, failed)) {
+      if (batch.ops.length > 0) this.store.write(batch.ops);
+      // The version the batch's values were written as, for coherence with other writers.
+      const stamp = coherence.lastCommit;
+      settleBatch(ctx, batch, evict, (slot, written, stays) => {
+        if (stays && written) coherence.remember(slot, stamp);
       });
-      batch = [];
-      batchSlots = [];
-      batchSums = [];
-      batchWritten = [];
-      batchBytes = 0;
-    };
-    for (const slot of slots) {
-      const flags = this.tier.flags(slot);
-      let sum = this.tier.checksum(slot);
-      let written = false;
-      if ((flags & Flag.DELETED) !== 0) {
-        batch.push({ type: 'delete', key: encodeKey(this.tier.key(slot)) });
-      } else if ((flags & Flag.DIRTY) !== 0 || !this.immutable) {
-        const key = this.tier.key(slot);
-        let stored: StoredValue;
-        try {
-          stored = this.codec.encode(this.tier.value(slot));
-        } catch (error) {
-          if (!isChestError(error, ErrorCode.UNSERIALIZABLE)) throw error;
-          this.tier.setFlags(slot, flags | Flag.UNSPILLABLE);
-          failed.push(key);
-          continue;
-        }
-        const clean = (flags & Flag.DIRTY) === 0;
-        // One checksum per value: it tells whether a clean value was changed in place, is kept for
-        // the next such check, and is handed to the store, which would otherwise compute it again.
-        sum = crc32(stored.data);
-        // A clean value whose bytes still match the store's copy was not changed in place.
-        if (!clean || sum !== this.tier.checksum(slot)) {
-          written = true;
-          const value: StoredValue = {
-            kind: stored.kind,
-            codec: stored.codec,
-            data: stored.data,
-            checksum: sum,
-          };
-          batch.push({ type: 'put', key: encodeKey(key), value });
-          batchBytes += stored.data.byteLength;
-          this.counters.bytesWritten += stored.data.byteLength;
-        }
-      }
-      batchSlots.push(slot);
-      batchSums.push(sum);
-      batchWritten.push(written);
-      if (batchBytes >= BATCH_BYTES || batch.length >= BATCH_ENTRIES) commit();
     }
-    commit();
     return failed;
   }
 
-  /** After a write: `stamp` is the version the slot's value was written as, -1 if it was not written. */
-  private settle(slot: number, evict: boolean, checksum: number, stamp: number): void {
-    const deleted = (this.tier.flags(slot) & Flag.DELETED) !== 0;
-    if (!evict && !deleted) {
-      this.tier.setFlags(slot, Flag.ON_DISK);
-      this.tier.setChecksum(slot, checksum);
-      if (stamp >= 0) this.coherence.remember(slot, stamp);
-      return;
-    }
-    const key = this.tier.key(slot);
-    this.tier.remove(slot);
-    if (deleted) return;
-    this.counters.spills++;
-    this.onOverflow?.(key);
+  private spillContext(): SpillContext<K, V> {
+    const { tier, codec, immutable, counters, onOverflow } = this;
+    return { tier, codec, immutable, counters, onOverflow };
   }
 
   /**
@@ -924,11 +832,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
 
   /** The store no longer holds `key`: a copy in memory becomes the only one, to be written again. */
   private forgetStored(key: K): void {
-    const slot = this.tier.find(keyIdentity(key));
-    if (slot === 0) return;
-    const flags = this.tier.flags(slot);
-    if ((flags & Flag.DELETED) !== 0) this.tier.remove(slot);
-    else this.tier.setFlags(slot, (flags & ~(Flag.ON_DISK | Flag.DISK_UNKNOWN)) | Flag.DIRTY);
+    forgetStored(this.tier, keyIdentity(key));
   }
 
   /**
@@ -992,23 +896,5 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
 
   private assertOpen(): void {
     if (this.closed) throw new ChestError(ErrorCode.CLOSED, `${this.toString()} is closed`);
-  }
-}
-
-function unserializable(keys: readonly unknown[]): ChestError {
-  const shown = keys.slice(0, 10).map(describeKey).join(', ');
-  const more = keys.length > 10 ? ` and ${keys.length - 10} more` : '';
-  return new ChestError(
-    ErrorCode.UNSERIALIZABLE,
-    `could not serialize the values of ${shown}${more}; they stay in memory`,
-    { keys },
-  );
-}
-
-function describeKey(key: unknown): string {
-  try {
-    return inspect(key, { depth: 3, breakLength: Infinity });
-  } catch {
-    return String(key);
   }
 }

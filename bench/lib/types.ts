@@ -55,6 +55,8 @@ export interface Limit {
   readonly why: string;
   /** Tighter caps for --quick, so the smoke run stays short. */
   readonly quick?: { readonly records: number; readonly ops: number };
+  /** The caps hold for --quick only: full runs are at full size. */
+  readonly quickOnly?: boolean;
 }
 
 export type Capability =

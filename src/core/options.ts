@@ -1,7 +1,8 @@
 import { defaultKeyToFilename, safeRelativePath } from '../keys/filename.js';
 import type { Key } from '../keys/types.js';
-import { MAX_ENTRIES } from '../memory/tier.js';
+import { EVICTION_POLICIES, MAX_ENTRIES, type EvictionPolicy } from '../memory/tier.js';
 import { sizeOf as defaultSizeOf } from '../memory/size.js';
+import { diskOptions, type DiskOptions } from '../options/disk.js';
 import { defaultAvailableMemory, parseMemorySize, type MemorySize } from '../options/memory.js';
 
 /**
@@ -27,8 +28,13 @@ export interface TierOptions<K extends Key, V> {
   onOverflow?: (key: K) => void;
   inlineThreshold?: number;
   maxEntries?: number;
+  eviction?: EvictionPolicy;
   immutable?: boolean;
   readOnly?: boolean;
+  durable?: boolean;
+  availableDisk?: number | string;
+  onDiskFull?: 'fail' | 'evict';
+  onEvict?: (keys: K[]) => void;
   store?: unknown;
 }
 
@@ -41,12 +47,23 @@ export interface ResolvedOptions<K extends Key, V> {
   readonly sizeOf: (value: V, key: K) => number;
   readonly onMiss: ((key: K) => void) | undefined;
   readonly onOverflow: ((key: K) => void) | undefined;
+  readonly onEvict: ((keys: K[]) => void) | undefined;
+  readonly eviction: EvictionPolicy;
   readonly readOnly: boolean;
   readonly immutable: boolean;
+  readonly durable: boolean;
+  /** The disk quota as the LMDB store takes it, its evictions going to `evicted`. */
+  readonly disk: DiskOptions;
 }
 
-/** Checks a chest's options (misuse is a `RangeError` or `TypeError`) and fills in the defaults. */
-export function resolveOptions<K extends Key, V>(options: TierOptions<K, V>): ResolvedOptions<K, V> {
+/**
+ * Checks a chest's options (misuse is a `RangeError` or `TypeError`) and fills in the defaults.
+ * `evicted` receives the encoded keys the store drops to stay within `availableDisk`.
+ */
+export function resolveOptions<K extends Key, V>(
+  options: TierOptions<K, V>,
+  evicted: (keys: Uint8Array[]) => void,
+): ResolvedOptions<K, V> {
   const budget = parseMemorySize(options.availableMemory ?? defaultAvailableMemory());
   const maxEntries = options.maxEntries ?? MAX_ENTRIES;
   if (!Number.isInteger(maxEntries) || maxEntries < 0 || maxEntries > MAX_ENTRIES) {
@@ -56,6 +73,13 @@ export function resolveOptions<K extends Key, V>(options: TierOptions<K, V>): Re
   if (!Number.isSafeInteger(inlineThreshold) || inlineThreshold < 0) {
     throw new RangeError(`inlineThreshold must be a whole number of bytes >= 0, got ${inlineThreshold}`);
   }
+  const eviction = options.eviction ?? 'sieve';
+  if (!EVICTION_POLICIES.includes(eviction)) {
+    throw new TypeError(
+      `eviction must be one of ${EVICTION_POLICIES.join(', ')}, got ${JSON.stringify(eviction)}`,
+    );
+  }
+  const disk = diskOptions(options, evicted);
   const custom = options.keyToFilename;
   const readOnly = options.readOnly ?? false;
   if (readOnly && options.path === undefined && options.store === undefined) {
@@ -69,8 +93,12 @@ export function resolveOptions<K extends Key, V>(options: TierOptions<K, V>): Re
     sizeOf: options.sizeOf ?? defaultSizeOf,
     onMiss: options.onMiss,
     onOverflow: options.onOverflow,
+    onEvict: options.onEvict,
+    eviction,
     readOnly,
     // Nothing can be written back, so there is nothing to check.
     immutable: (options.immutable ?? false) || readOnly,
+    durable: options.durable ?? false,
+    disk,
   };
 }

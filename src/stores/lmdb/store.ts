@@ -239,11 +239,12 @@ export class LmdbStore implements SyncStore {
     for (let attempt = 0; attempt < 3; attempt++) {
       const record = this.readRecord(key);
       if (record === undefined) return undefined;
-      const { kind, codec, checksum } = record;
-      if (record.file === undefined) return { kind, codec, data: record.data, checksum };
+      const { kind, codec, checksum, stamp: version } = record;
+      this.quota?.touch(key);
+      if (record.file === undefined) return { kind, codec, data: record.data, checksum, version };
       const file = path.join(this.location, record.file);
       const data = await readValueFileAsync(file, record.byteLength, checksum);
-      if (data !== undefined) return { kind, codec, data, checksum };
+      if (data !== undefined) return { kind, codec, data, checksum, version };
       this.assertOpen();
       this.root.resetReadTxn();
     }
@@ -293,6 +294,7 @@ export class LmdbStore implements SyncStore {
     this.assertWritable();
     if (ops.length === 0) return;
     for (const op of ops) checkKeyLength(op.key);
+    if (this.quota !== undefined) this.makeRoom(this.quota, ops);
     const placements: Placement[] = [];
     try {
       for (const op of ops) {

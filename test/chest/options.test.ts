@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { AsyncChest, Chest, ErrorCode, isChestError, type ChestOptions } from '../../src/index.js';
+import { freshPath } from '../helpers.js';
+
+/** The error a constructor throws, or undefined. */
+function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+const bad: [string, ChestOptions<string, unknown>][] = [
+  ['an unknown eviction policy', { eviction: 'fifo' as 'lru' }],
+  ['a negative maxEntries', { maxEntries: -1 }],
+  ['a fractional maxEntries', { maxEntries: 1.5 }],
+  ['a fractional inlineThreshold', { inlineThreshold: 10.5 }],
+  ['an unreadable availableMemory', { availableMemory: 'lots' }],
+  ['availableDisk as a share', { availableDisk: '10%' }],
+  ['an unknown onDiskFull', { availableDisk: 1000, onDiskFull: 'drop' as 'evict' }],
+  ['onDiskFull without availableDisk', { onDiskFull: 'evict' }],
+  ['readOnly without a path', { readOnly: true }],
+];
+
+describe('Chest and AsyncChest options', () => {
+  it.each(bad)('both refuse %s with the same error', (_, options) => {
+    const sync = thrownBy(() => new Chest(options));
+    const async = thrownBy(() => new AsyncChest(options));
+    // Misuse, not a ChestError.
+    expect(sync instanceof TypeError || sync instanceof RangeError).toBe(true);
+    expect((async as Error).constructor).toBe((sync as Error).constructor);
+    expect((async as Error).message).toBe((sync as Error).message);
+  });
+
+  it('AsyncChest with durable: a set is in the store before it resolves', async () => {
+    const path = freshPath();
+    await using chest = await AsyncChest.open<string, number[]>({ path, durable: true, eviction: 'lru' });
+    await chest.set('a', [1, 2, 3]);
+    // Another chest on the same directory sees it with no flush or close.
+    using reader = new Chest<string, number[]>({ path, readOnly: true });
+    expect(reader.get('a')).toEqual([1, 2, 3]);
+    expect(await chest.delete('a')).toBe(true);
+    expect(reader.has('a')).toBe(false);
+  });
+
+  it('AsyncChest past availableDisk rejects with DISK_FULL and keeps what it stored', async () => {
+    const value = (i: number): Uint8Array => new Uint8Array(10_000).fill(i);
+    await using chest = await AsyncChest.open<string, Uint8Array>({
+      path: freshPath(),
+      availableDisk: '100 kB',
+      availableMemory: 0,
+      inlineThreshold: 4096,
+    });
+    let i = 0;
+    let error: unknown;
+    try {
+      for (; i < 100; i++) await chest.set(`k${i}`, value(i));
+    } catch (e) {
+      error = e;
+    }
+    expect(isChestError(error, ErrorCode.DISK_FULL)).toBe(true);
+    expect(i).toBeGreaterThanOrEqual(8);
+    expect(i).toBeLessThan(10);
+    for (let j = 0; j < i; j++) expect(await chest.get(`k${j}`)).toEqual(value(j));
+  });
+
+  it("AsyncChest with onDiskFull: 'evict' drops the least recently used entries and names them", async () => {
+    const value = (i: number): Uint8Array => new Uint8Array(10_000).fill(i);
+    const evicted: string[] = [];
+    await using chest = await AsyncChest.open<string, Uint8Array>({
+      path: freshPath(),
+      availableDisk: 100_000,
+      onDiskFull: 'evict',
+      onEvict: (keys) => evicted.push(...keys),
+      availableMemory: 0,
+      inlineThreshold: 4096,
+    });
+    for (let i = 0; i < 8; i++) await chest.set(`k${i}`, value(i));
+    expect(await chest.get('k0')).toEqual(value(0));
+    for (let i = 8; i < 12; i++) await chest.set(`k${i}`, value(i));
+    expect(evicted.length).toBeGreaterThan(0);
+    expect(evicted).not.toContain('k0');
+    for (const key of evicted) expect(await chest.has(key)).toBe(false);
+    for (let i = 0; i < 12; i++) {
+      if (!evicted.includes(`k${i}`)) expect(await chest.get(`k${i}`)).toEqual(value(i));
+    }
+    expect(await chest.size()).toBe(12 - evicted.length);
+  });
+});
