@@ -13,6 +13,7 @@ import { defaultAvailableMemory, parseMemorySize, type MemorySize } from './opti
 import type { SerializerOption } from './serializers/index.js';
 import { resolveCompression, type CompressionName } from './values/compression.js';
 import { ValueCodec } from './values/codec.js';
+import { cannotChange } from './values/unchangeable.js';
 import { LmdbStore } from './stores/lmdb/store.js';
 import type { StoredValue, SyncStore, WriteOp } from './stores/types.js';
 import {
@@ -856,7 +857,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       let written = false;
       if ((flags & Flag.DELETED) !== 0) {
         batch.push({ type: 'delete', key: encodeKey(this.tier.key(slot)) });
-      } else if ((flags & Flag.DIRTY) !== 0 || !this.immutable) {
+      } else if ((flags & Flag.DIRTY) !== 0 || (!this.immutable && !cannotChange(this.tier.value(slot)))) {
         const key = this.tier.key(slot);
         let stored: StoredValue;
         try {
