@@ -57,6 +57,8 @@ describe('LmdbStore files', () => {
     expect(store.get(key('gone'))).toBeUndefined();
     expect(store.get(key('small'))).toBeUndefined();
     expect(store.count()).toBe(1);
+    // The files placed and then replaced or deleted within the batch are gone too.
+    expect(listFiles(dir).filter((f) => !f.startsWith('.chest/'))).toEqual([]);
   });
 
   it('LmdbStore reports a damaged value file as CHEST_CORRUPT naming the file, others stay readable', () => {

@@ -397,6 +397,7 @@ export class LmdbStore implements SyncStore {
     let delta = 0;
     const placed: string[] = [];
     const replaced: string[] = [];
+    let obsolete: string[] = [];
     try {
       this.transact(() => {
         if (within !== undefined) placements = within();
@@ -437,6 +438,9 @@ export class LmdbStore implements SyncStore {
             if (after !== undefined) delta += entryBytes(p.key, after);
           }
         }
+        // The names this batch gave up, but not one a later entry of it took again; a file placed
+        // and replaced within the batch is among them.
+        obsolete = [...new Set(replaced)].filter((name) => this.files.getBinaryFast(name)?.length === 0);
       }, COMMIT_NO_FLUSH);
     } catch (error) {
       // Nothing was committed: the files renamed into place are referenced by no entry.
@@ -447,9 +451,7 @@ export class LmdbStore implements SyncStore {
     this.quota?.adjust(delta);
     if (this.quota !== undefined) for (const p of placements) this.quota.touch(p.key);
     for (const name of placed) this.noteUnsynced(path.join(this.location, name));
-    // A name given up early in the batch may have been taken again by a later entry of it.
-    const taken = new Set(placed);
-    this.removeFiles(replaced.filter((name) => !taken.has(name)));
+    this.removeFiles(obsolete);
   }
 
   delete(key: Uint8Array): boolean {
