@@ -16,10 +16,10 @@ const PROBE_MS = 100;
  *
  * Looking for foreign commits reads LMDB's newest transaction id (about a microsecond). A chest
  * does it on every memory hit while `watching`: while another process or chest has its path open.
- * Alone, it does it on the first hit of each event-loop turn (anything that could tell this
- * process that another one wrote, a message, a child's exit, a timer, arrives in a later turn),
- * before every read of the store (a miss, `has`, `size`, iteration) and after each of its own
- * commits; every other hit costs one comparison. Whether others have the path open is asked
+ * Alone, it does it once per event-loop turn, on the first hit or read of the store (a miss,
+ * `has`, `size`, iteration) of that turn (anything that could tell this process that another one
+ * wrote, a message, a child's exit, a timer, arrives in a later turn), and after those of its own
+ * commits that do not directly follow the last one it saw; every other hit costs one comparison. Whether others have the path open is asked
  * every `PROBE_MS` of event-loop time, and found out at once when they commit.
  */
 export class Coherence {
@@ -60,8 +60,18 @@ export class Coherence {
     return !this.alert && this.epochs[slot] === this.epoch;
   }
 
-  /** Notes commits made by others since the last look; true if there were any. */
+  /**
+   * Notes commits made by others since the last look; true if there were any. Alone, the first
+   * call of an event-loop turn looks and the others of that turn do not: reading the newest
+   * transaction id costs about as much as reading an entry, and within one turn nothing can have
+   * told this process that another one wrote (as for memory hits, see the class comment).
+   */
   catchUp(): boolean {
+    if (!this.watching && this.turn !== undefined) return false;
+    return this.look();
+  }
+
+  private look(): boolean {
     const latest = this.feed.latest();
     if (!this.watching && this.turn === undefined && this.feed !== UNSHARED) {
       // Alone, one look per event-loop turn is enough: anything that could tell this process
@@ -143,7 +153,7 @@ export class Coherence {
    */
   private committed(id: number): void {
     if (id === this.seen + 1) this.seen = id;
-    else this.catchUp();
+    else this.look();
   }
 
   private grow(slot: number): void {
@@ -163,7 +173,7 @@ export class Coherence {
    */
   reprobe(): void {
     const others = this.feed.othersOpen();
-    this.catchUp();
+    this.look();
     this.watching = others;
     if (others) this.alert = true;
   }

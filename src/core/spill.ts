@@ -5,6 +5,7 @@ import { encodeKey } from '../keys/codec.js';
 import type { Key } from '../keys/types.js';
 import { Flag, type MemoryTier } from '../memory/tier.js';
 import type { StoredValue, WriteOp } from '../stores/types.js';
+import { cannotChange } from '../values/unchangeable.js';
 import type { ValueCodec } from '../values/codec.js';
 
 /**
@@ -73,7 +74,7 @@ export function* spillBatches<K extends Key, V>(
     let written = false;
     if ((flags & Flag.DELETED) !== 0) {
       batch.ops.push({ type: 'delete', key: encodeKey(tier.key(slot)) });
-    } else if ((flags & Flag.DIRTY) !== 0 || !immutable) {
+    } else if ((flags & Flag.DIRTY) !== 0 || (!immutable && !cannotChange(tier.value(slot)))) {
       const key = tier.key(slot);
       let stored: StoredValue;
       try {

@@ -41,6 +41,26 @@ describe('LmdbStore files', () => {
     expect(fs.readdirSync(path.join(dir, '.chest/tmp'))).toEqual([]);
   });
 
+  it('LmdbStore replaces and deletes, in one batch, entries placed earlier in that batch, starting with no files', () => {
+    const dir = freshPath();
+    using store = disposable(open(dir));
+    const value = (data: string) => ({ kind: 6, codec: 0, data: Buffer.from(data) });
+    put(store, 'small', Buffer.from('tiny'));
+    store.write([
+      { type: 'put', key: key('big'), value: value('a'.repeat(100)) },
+      { type: 'put', key: key('big'), value: value('now small') },
+      { type: 'put', key: key('gone'), value: value('b'.repeat(100)) },
+      { type: 'delete', key: key('gone') },
+      { type: 'delete', key: key('small') },
+    ]);
+    expect(store.get(key('big'))!.data.toString()).toBe('now small');
+    expect(store.get(key('gone'))).toBeUndefined();
+    expect(store.get(key('small'))).toBeUndefined();
+    expect(store.count()).toBe(1);
+    // The files placed and then replaced or deleted within the batch are gone too.
+    expect(listFiles(dir).filter((f) => !f.startsWith('.chest/'))).toEqual([]);
+  });
+
   it('LmdbStore reports a damaged value file as CHEST_CORRUPT naming the file, others stay readable', () => {
     const dir = freshPath();
     using store = disposable(open(dir));

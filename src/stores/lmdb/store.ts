@@ -406,15 +406,20 @@ export class LmdbStore implements SyncStore {
     let delta = 0;
     const placed: string[] = [];
     const replaced: string[] = [];
+    let obsolete: string[] = [];
     try {
       this.transact(() => {
         if (within !== undefined) placements = within();
+        // Only an entry that owns a value file must be read before it is replaced, and every value
+        // file is registered in `files` from the commit that places it until it is removed: while
+        // that table is empty (small values only) the read of each old entry is skipped.
+        let filesExist = this.hasFiles();
         for (const p of placements) {
           if (this.quota !== undefined) {
             const before = this.entries.getBinaryFast(p.key);
             if (before !== undefined) delta -= entryBytes(p.key, before);
           }
-          const old = this.rawRecord(p.key);
+          const old = filesExist ? this.rawRecord(p.key) : undefined;
           // The new name is chosen while the old file is still registered, so the two differ and
           // a reader of the old entry never finds the new value under the old name.
           const name = p.file === undefined ? undefined : this.freeName(this.fileName(p.key));
@@ -426,8 +431,9 @@ export class LmdbStore implements SyncStore {
             setStamp(p.record, this.txnId);
             this.entries.putSync(p.key, p.record);
           } else if (p.file === undefined || name === undefined) {
-            if (old !== undefined) this.entries.removeSync(p.key);
+            if (old !== undefined || !filesExist) this.entries.removeSync(p.key);
           } else {
+            filesExist = true;
             const { tmp, kind, codec, checksum, byteLength } = p.file;
             const target = path.join(this.location, name);
             this.ensureDir(path.dirname(target));
@@ -442,6 +448,9 @@ export class LmdbStore implements SyncStore {
           }
           this.txnBytes += p.key.byteLength + (p.record?.byteLength ?? 64);
         }
+        // The names this batch gave up, but not one a later entry of it took again; a file placed
+        // and replaced within the batch is among them.
+        obsolete = [...new Set(replaced)].filter((name) => this.files.getBinaryFast(name)?.length === 0);
       }, COMMIT_NO_FLUSH);
     } catch (error) {
       // Nothing was committed: the files renamed into place are referenced by no entry.
@@ -452,9 +461,7 @@ export class LmdbStore implements SyncStore {
     this.quota?.adjust(delta);
     if (this.quota !== undefined) for (const p of placements) this.quota.touch(p.key);
     for (const name of placed) this.noteUnsynced(path.join(this.location, name));
-    // A name given up early in the batch may have been taken again by a later entry of it.
-    const taken = new Set(placed);
-    this.removeFiles(replaced.filter((name) => !taken.has(name)));
+    this.removeFiles(obsolete);
   }
 
   delete(key: Uint8Array): boolean {
@@ -821,6 +828,12 @@ export class LmdbStore implements SyncStore {
     if (key.byteLength > MAX_KEY_BYTES) return undefined;
     const bytes = this.entries.getBinaryFast(asBuffer(key));
     return bytes === undefined ? undefined : decodeRecord(bytes, this.location);
+  }
+
+  /** Inside a write transaction: whether any name is registered in `files` (a value file, or one given up). */
+  private hasFiles(): boolean {
+    for (const name of this.files.getKeys({ limit: 1 })) return name !== undefined;
+    return false;
   }
 
   /** Inside a write transaction: the entry about to be replaced, without checking its data. */
