@@ -12,7 +12,6 @@ import { parseMemorySize, type MemorySize } from './options/memory.js';
 import type { SerializerOption } from './serializers/index.js';
 import { resolveCompression, type CompressionName } from './values/compression.js';
 import { ValueCodec } from './values/codec.js';
-import { cannotChange } from './values/unchangeable.js';
 import { LmdbStore } from './stores/lmdb/store.js';
 import type { StoredValue, SyncStore } from './stores/types.js';
 import {
