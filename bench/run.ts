@@ -41,6 +41,7 @@ const HELP = `Usage: npm run bench -- [options]
                       times N / 10,000,000 for W4 above its default N)
   --rss-limit GiB     a run whose anonymous memory (RssAnon) passes this is killed and reported
                       (default: half the RAM, at most 8)
+  --report            run nothing: rebuild the reports (and the README block) from the saved results
   -h, --help`;
 
 function list(v: string | undefined): string[] | undefined {
@@ -67,6 +68,7 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     timeout: { type: 'string' },
     'rss-limit': { type: 'string' },
+    report: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -167,7 +169,7 @@ async function main(): Promise<void> {
   const sizeEstimator = (await loadSizeEstimator()).source;
   const results = new Map<WorkloadId, WorkloadResult>();
 
-  for (const id of only) {
+  for (const id of args.report ? [] : only) {
     const w = WORKLOADS[id];
     const params = w.params({ quick, n });
     const runs = runsOverride ?? (quick ? 1 : w.defaultRuns);

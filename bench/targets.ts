@@ -32,8 +32,13 @@ export const THRESHOLDS = {
 } as const;
 
 const CHEST = 'chest';
-/** Chest itself with one option changed: compared with chest for information, never as a peer to beat. */
-const CHEST_VARIANTS: ReadonlySet<string> = new Set(['chest-lru', 'chest-immutable']);
+/** This library's own chests (Chest with one option changed, AsyncChest): never peers to beat. */
+const CHEST_VARIANTS: ReadonlySet<string> = new Set([
+  'chest-lru',
+  'chest-immutable',
+  'async-chest',
+  'async-chest-redis',
+]);
 
 /** The results a target is computed from: one workload result (W4 has one per size). */
 type Results = ReadonlyMap<WorkloadId, WorkloadResult>;

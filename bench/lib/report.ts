@@ -172,7 +172,38 @@ export function renderSummary(r: Report): string {
       r.targets.map((t) => targetRow(t).slice(0, 4)),
     ),
     '',
+    ...ownChests(r),
     '![Chest against its peers, median and min–max per workload](bench/results/chart.svg)',
   ];
   return out.join('\n') + '\n';
+}
+
+const OWN_CHESTS = ['chest', 'async-chest', 'async-chest-redis'] as const;
+
+/** Chest beside AsyncChest (on its LMDB store and on Redis): each workload's figures, medians. */
+function ownChests(r: Report): string[] {
+  const rows: string[][] = [];
+  for (const w of r.workloads) {
+    const peers = OWN_CHESTS.map((name) => w.peers.find((p) => p.peer === name && p.status !== 'skipped'));
+    if (peers[1] === undefined && peers[2] === undefined) continue;
+    for (const f of w.figures) {
+      if (peers.every((p) => p?.figures[f.key] === undefined)) continue;
+      rows.push([
+        workloadTitle(w),
+        f.label,
+        ...peers.map((p) =>
+          p === undefined ? 'n/a' : `${cell(p.figures[f.key], f.digits)}${p.limited ? ' ¹' : ''}`,
+        ),
+      ]);
+    }
+  }
+  if (rows.length === 0) return [];
+  return [
+    'Chest beside AsyncChest, on its LMDB store and on Redis (one local server), from the same runs:',
+    '',
+    ...table(['workload', 'figure', ...OWN_CHESTS], rows),
+    '',
+    '¹ reduced sizes (see latest.md).',
+    '',
+  ];
 }
