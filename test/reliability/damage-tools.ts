@@ -37,14 +37,5 @@ export function truncateFile(file: string, length: number): void {
   fs.truncateSync(file, length);
 }
 
-/** A small seeded generator (mulberry32), so that a failing run can be replayed from its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded generator (the benchmarks' mulberry32), so that a failing run can be replayed from its seed. */
+export { mulberry32 as seededRandom } from '../../bench/lib/rng.js';
