@@ -214,11 +214,8 @@ export class LmdbStore implements SyncStore {
         data = readValueFile(file, record.byteLength, checksum);
       } catch (error) {
         if (!isChestError(error, ErrorCode.CORRUPT)) throw error;
-        // Damage only if the entry still names this file as this version.
-        this.root.resetReadTxn();
-        const again = this.readRecord(key);
-        if (again?.file === record.file && again.stamp === record.stamp) throw error;
-        continue;
+        if (!this.sameVersion(key, record)) continue;
+        throw error;
       }
       if (data !== undefined) return { kind, codec, data, checksum, version };
       this.root.resetReadTxn();
@@ -228,6 +225,16 @@ export class LmdbStore implements SyncStore {
     throw new ChestError(ErrorCode.MISSING_FILE, `the value file ${file ?? '?'} is missing`, {
       ...(file === undefined ? {} : { file }),
     });
+  }
+
+  /**
+   * After a value file failed its checksum: damage only if the entry, read again from the newest
+   * commit, still names this file as this version; else another process replaced it meanwhile.
+   */
+  private sameVersion(key: Uint8Array, record: IndexRecord): boolean {
+    this.root.resetReadTxn();
+    const again = this.readRecord(key);
+    return again !== undefined && again.file === record.file && again.stamp === record.stamp;
   }
 
   /**
@@ -243,7 +250,15 @@ export class LmdbStore implements SyncStore {
       this.quota?.touch(key);
       if (record.file === undefined) return { kind, codec, data: record.data, checksum, version };
       const file = path.join(this.location, record.file);
-      const data = await readValueFileAsync(file, record.byteLength, checksum);
+      let data: Buffer | undefined;
+      try {
+        data = await readValueFileAsync(file, record.byteLength, checksum);
+      } catch (error) {
+        if (!isChestError(error, ErrorCode.CORRUPT)) throw error;
+        this.assertOpen();
+        if (!this.sameVersion(key, record)) continue;
+        throw error;
+      }
       if (data !== undefined) return { kind, codec, data, checksum, version };
       this.assertOpen();
       this.root.resetReadTxn();
