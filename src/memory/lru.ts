@@ -1,9 +1,11 @@
+import { SlotIndex } from './slot-index.js';
+
 /**
  * The memory tier's bookkeeping: a least-recently-used list with a byte budget (the base of the
  * other eviction policies, see sieve.ts).
  *
- * Entries live in slots. The list links and sizes are typed arrays indexed by slot, and a `Map` goes
- * from key identity to slot, so a hit allocates nothing and the garbage collector sees a handful of
+ * Entries live in slots. The list links and sizes are typed arrays indexed by slot, and a hash table of
+ * typed arrays (slot-index.ts) goes from key identity to slot, so a hit allocates nothing and the garbage collector sees a handful of
  * large arrays instead of an object per entry. Slot 0 is a sentinel: the list is circular through it,
  * which removes every head/tail special case from the hot path.
  *
@@ -12,8 +14,7 @@
  * That way a failed spill leaves every entry in place.
  */
 export class LruSlots<K, V> {
-  private readonly index = new Map<unknown, number>();
-  private ids: unknown[] = [undefined];
+  private readonly index = new SlotIndex();
   private keys: (K | undefined)[] = [undefined];
   private values: (V | undefined)[] = [undefined];
   private sizes = new Float64Array(16);
@@ -41,14 +42,13 @@ export class LruSlots<K, V> {
 
   /** Slot of an identity, or 0 when absent. Does not change recency. */
   find(id: unknown): number {
-    return this.index.get(id) ?? 0;
+    return this.index.find(id);
   }
 
   /** Adds a new entry as the most recent; the identity must not be present. */
   add(id: unknown, key: K, value: V, size: number, flags: number): number {
     const slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.grow();
     this.index.set(id, slot);
-    this.ids[slot] = id;
     this.keys[slot] = key;
     this.values[slot] = value;
     this.sizes[slot] = size;
@@ -75,10 +75,9 @@ export class LruSlots<K, V> {
   }
 
   remove(slot: number): void {
-    this.index.delete(this.ids[slot]);
+    this.index.delete(slot);
     this.unlink(slot);
     this.totalBytes -= this.sizes[slot]!;
-    this.ids[slot] = undefined;
     this.keys[slot] = undefined;
     this.values[slot] = undefined;
     this.sizes[slot] = 0;
@@ -89,7 +88,6 @@ export class LruSlots<K, V> {
 
   clear(): void {
     this.index.clear();
-    this.ids = [undefined];
     this.keys = [undefined];
     this.values = [undefined];
     this.sizes = new Float64Array(16);
