@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
-import { crc32 } from 'node:zlib';
+import { crc32 } from './values/crc32.js';
 import { ChestError, ErrorCode, isChestError } from './errors.js';
 import { decodeKey, encodeKey, keyIdentity, type KeyIdentity } from './keys/codec.js';
 import type { Key } from './keys/types.js';

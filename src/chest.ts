@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { inspect } from 'node:util';
-import { crc32 } from 'node:zlib';
+import { crc32 } from './values/crc32.js';
 import { ChestError, ErrorCode, isChestError, namingKey } from './errors.js';
 import { decodeKey, encodeKey, keyIdentity } from './keys/codec.js';
 import { assertKeyFits } from './keys/limits.js';

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../values/crc32.js';
 import { ChestError, ErrorCode, isChestError } from '../errors.js';
 import { encodeKey } from '../keys/codec.js';
 import type { Key } from '../keys/types.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../../values/crc32.js';
 import { ChestError, ErrorCode, ioError } from '../../errors.js';
 
 /**

@@ -1,4 +1,4 @@
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../../values/crc32.js';
 import { ChestError, ErrorCode } from '../../errors.js';
 
 /**

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../../values/crc32.js';
 import type { Database, RootDatabase } from 'lmdb';
 import { closeIndex, indexUsers, openIndex } from './env.js';
 import { compactIndex } from './compact.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../../values/crc32.js';
 import { Cluster, Redis } from 'ioredis';
 import { ChestError, ErrorCode } from '../../errors.js';
 import type {
