@@ -5,6 +5,7 @@ import { inspect } from 'node:util';
 import { crc32 } from './values/crc32.js';
 import { ChestError, ErrorCode, isChestError } from './errors.js';
 import { decodeKey, encodeKey, keyIdentity, type KeyIdentity } from './keys/codec.js';
+import { assertKeyFits } from './keys/limits.js';
 import type { Key } from './keys/types.js';
 import { Flag, MemoryTier } from './memory/tier.js';
 import { sizeOfKey } from './memory/size.js';
@@ -255,6 +256,7 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
   async set(key: K, value: V): Promise<this> {
     this.assertWritable();
     const id = keyIdentity(key);
+    assertKeyFits(key, id, this.store.features.maxKeyBytes);
     const size = this.sizeOfValue(value, key);
     await this.exclusive(async () => {
       this.assertWritable();

@@ -306,7 +306,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   override set(key: K, value: V): this {
     this.assertWritable();
     const id = keyIdentity(key);
-    assertKeyFits(key, id);
+    assertKeyFits(key, id, this.store.features.maxKeyBytes);
     const size = this.sizeOfValue(value, key);
     const slot = this.tier.find(id);
     if (this.durable) {

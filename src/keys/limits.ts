@@ -1,22 +1,21 @@
 import { ChestError, ErrorCode } from '../errors.js';
-import { MAX_KEY_BYTES } from '../stores/lmdb/store.js';
 import { encodeKey, type KeyIdentity } from './codec.js';
 
 /**
- * A key too long for the index must be refused by the `set` that brings it, not by a later spill:
+ * A key too long for the store must be refused by the `set` that brings it, not by a later spill:
  * that spill would carry other keys' values too, and fail for all of them again and again.
- * A string of up to this many UTF-16 units encodes to fewer bytes than the limit (at most 3 bytes
- * each, plus a tag and escapes), so only longer identities are encoded to measure them.
+ * A key whose identity is a string of n UTF-16 units encodes to at most 3n + 2 bytes (at most 3
+ * UTF-8 bytes per unit, escapes included, and a tag; a tuple's identity is its encoding itself), so
+ * only identities longer than that bound allows are encoded to be measured.
  */
-const SURELY_SHORT = 600;
-
-export function assertKeyFits(key: unknown, id: KeyIdentity): void {
-  if (typeof id === 'string' ? id.length <= SURELY_SHORT : typeof id !== 'bigint') return;
+export function assertKeyFits(key: unknown, id: KeyIdentity, limit: number | undefined): void {
+  if (limit === undefined) return;
+  if (typeof id === 'string' ? 3 * id.length + 2 <= limit : typeof id !== 'bigint') return;
   const length = encodeKey(key as Parameters<typeof encodeKey>[0]).byteLength;
-  if (length > MAX_KEY_BYTES) {
+  if (length > limit) {
     throw new ChestError(
       ErrorCode.KEY_TOO_LONG,
-      `a key of ${length} encoded bytes is longer than the index's limit of ${MAX_KEY_BYTES}`,
+      `a key of ${length} encoded bytes is longer than the store's limit of ${limit}`,
       { keys: [key] },
     );
   }

@@ -101,6 +101,12 @@ export interface StoreFeatures {
   readonly ordered: boolean;
   /** Large values live in files of their own, one per value (so `fileOf` answers). */
   readonly files: boolean;
+  /**
+   * The longest encoded key (`encodeKey`) the store accepts, in bytes; no limit when absent. A chest
+   * refuses a longer key at `set`, with `CHEST_KEY_TOO_LONG`, instead of letting a later spill of
+   * many keys fail for it.
+   */
+  readonly maxKeyBytes?: number;
 }
 
 /**

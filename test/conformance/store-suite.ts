@@ -113,6 +113,28 @@ export function storeSuite(label: string, factory: StoreFactory): void {
       expect(await store.count()).toBe(2);
     });
 
+    it('store takes keys of its declared maximum length and refuses longer ones, changing nothing', async (ctx) => {
+      const store = await open();
+      const limit = store.features.maxKeyBytes;
+      if (limit === undefined) return ctx.skip('the store declares no key limit');
+      const longest = Buffer.alloc(limit, 0x61);
+      await store.write([{ type: 'put', key: longest, value: value('fits') }]);
+      expect(text(await store.get(longest))).toBe('fits');
+      const tooLong = Buffer.alloc(limit + 1, 0x61);
+      const refused = await store
+        .write([
+          { type: 'put', key: key('other'), value: value('x') },
+          { type: 'put', key: tooLong, value: value('no') },
+        ])
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      expect(isChestError(refused, ErrorCode.KEY_TOO_LONG), String(refused)).toBe(true);
+      expect(await store.get(key('other'))).toBeUndefined();
+      expect(await store.count()).toBe(1);
+    });
+
     it('store holds large values byte for byte', async () => {
       const store = await open();
       const big = new Uint8Array(3 * 2 ** 20);

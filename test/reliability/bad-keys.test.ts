@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Chest, ErrorCode, isChestError, type Key } from '../../src/index.js';
+import { AsyncChest, Chest, ErrorCode, isChestError, MemoryStore, type Key } from '../../src/index.js';
 import { keyIdentity } from '../../src/keys/codec.js';
 import { expectCode, freshPath, listFiles } from '../helpers.js';
 
@@ -102,6 +102,30 @@ describe('bad keys', () => {
     chest.flush();
     expect(chest.get('fine')).toBe('v');
     expect(chest.has('k'.repeat(5000))).toBe(false);
+  });
+
+  it('AsyncChest refuses a key longer than its store allows at set too, and spills of other keys go on', async () => {
+    await using chest = await AsyncChest.open<Key, string>({ path: freshPath(), availableMemory: '1 MB' });
+    const error = await chest.set('k'.repeat(5000), 'v').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isChestError(error, ErrorCode.KEY_TOO_LONG), String(error)).toBe(true);
+    await expect(chest.set(['t', 'u'.repeat(3000)], 'v')).rejects.toMatchObject({
+      code: ErrorCode.KEY_TOO_LONG,
+    });
+    await chest.set('fine', 'v');
+    await chest.flush();
+    expect(await chest.get('fine')).toBe('v');
+    expect(await chest.has('k'.repeat(5000))).toBe(false);
+  });
+
+  it("a store without a key limit takes long keys: the limit is the store's, not the chest's", () => {
+    using chest = new Chest<Key, string>({ store: new MemoryStore(), availableMemory: 0 });
+    const long = 'k'.repeat(5000);
+    chest.set(long, 'v');
+    chest.flush();
+    expect(chest.get(long)).toBe('v');
   });
 
   it('keys that differ only in case get files that differ in more than case, by default and with a custom naming', () => {

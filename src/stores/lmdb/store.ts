@@ -125,6 +125,7 @@ export class LmdbStore implements SyncStore {
     machines: false,
     ordered: true,
     files: true,
+    maxKeyBytes: MAX_KEY_BYTES,
   };
   readonly location: string;
 
