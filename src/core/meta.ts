@@ -6,7 +6,9 @@ import { compressionName } from '../values/compression.js';
 import type { ValueCodec } from '../values/codec.js';
 
 /**
- * On-disk format version written by this library (2: index entries carry version stamps).
+ * On-disk format version written by this library (2: index entries carry version stamps; 3: their
+ * checksums are sealed with the value's kind and codec tags). Older formats are read, and a chest of
+ * one is marked as this format once it is opened for writing.
  *
  * @example
  * ```ts
@@ -15,7 +17,7 @@ import type { ValueCodec } from '../values/codec.js';
  * console.log(`chests written now are in format ${FORMAT_VERSION}`);
  * ```
  */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 
 /** The serialization options of a chest. */
 export interface SerializerOptions<V> {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { AsyncChest, Chest, ErrorCode, MemoryStore, isChestError } from '../../src/index.js';
+import {
+  AsyncChest,
+  Chest,
+  ErrorCode,
+  FORMAT_VERSION,
+  LmdbStore,
+  MemoryStore,
+  isChestError,
+} from '../../src/index.js';
 import { collect, freshPath } from '../helpers.js';
 
 describe('AsyncChest', () => {
@@ -42,6 +50,30 @@ describe('AsyncChest', () => {
     await again.close();
     using sync = new Chest<string, unknown>({ path });
     expect((sync.get('big') as Float64Array)[99_999]).toBe(1.5);
+  });
+
+  it('AsyncChest marks a chest of an older format as its own when it opens it for writing, not read-only', async () => {
+    const p = freshPath();
+    new Chest<string, string>({ path: p }).set('a', 'x').close();
+    const older = (): void => {
+      const store = new LmdbStore({ path: p, inlineThreshold: 0, fileName: () => 'x' });
+      store.writeMeta({ format: 2, serializer: 'structured', compression: 'none' });
+      store.close();
+    };
+    const format = (): number | undefined => {
+      const store = new LmdbStore({ path: p, inlineThreshold: 0, fileName: () => 'x' });
+      const meta = store.readMeta();
+      store.close();
+      return meta?.format;
+    };
+    older();
+    const reader = await AsyncChest.open<string, string>({ path: p, readOnly: true });
+    expect(await reader.get('a')).toBe('x');
+    await reader.close();
+    expect(format()).toBe(2);
+    const writer = await AsyncChest.open<string, string>({ path: p });
+    await writer.close();
+    expect(format()).toBe(FORMAT_VERSION);
   });
 
   it('AsyncChest refuses calls once closed with CHEST_CLOSED', async () => {

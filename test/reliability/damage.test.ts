@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Chest, ErrorCode, isChestError } from '../../src/index.js';
 import { encodeKey } from '../../src/keys/codec.js';
 import { HEADER } from '../../src/stores/lmdb/record.js';
+import { crc32 } from '../../src/values/crc32.js';
 import { freshPath } from '../helpers.js';
 import { editIndex, rawEntries, seededRandom } from './damage-tools.js';
 
@@ -218,3 +219,65 @@ describe('a damaged index', () => {
 function flipBit(bytes: Buffer, at: number, bit: number): void {
   bytes.writeUInt8(bytes.readUInt8(at) ^ (1 << bit), at);
 }
+
+describe('damaged tags', () => {
+  const kinds: readonly Kind[] = ['inline', 'file', 'compressed', 'binary'];
+
+  it.each(kinds)(
+    '%s entry, any bit of its kind or codec byte flipped: fails with CHEST_CORRUPT naming the key',
+    (kind) => {
+      const rnd = seededRandom(SEED);
+      const value = valueOf(kind, rnd, 1);
+      for (const at of [1, 2]) {
+        for (let bit = 0; bit < 8; bit++) {
+          const dir = freshPath();
+          const chest = open(dir, kind);
+          chest.set('target', value);
+          chest.set('neighbour', 'n');
+          chest.close();
+          const key = Buffer.from(encodeKey('target'));
+          const entry = rawEntries(dir).find((e) => e.key.equals(key))!;
+          const damaged = Buffer.from(entry.value);
+          flipBit(damaged, at, bit);
+          editIndex(dir, (entries) => entries.putSync(key, damaged));
+          const reopened = open(dir, kind);
+          let error: unknown;
+          try {
+            reopened.get('target');
+          } catch (e) {
+            error = e;
+          }
+          expect(isChestError(error, ErrorCode.CORRUPT), `byte ${at} bit ${bit}: ${String(error)}`).toBe(
+            true,
+          );
+          expect((error as Error).message).toContain('target');
+          expect(reopened.get('neighbour')).toBe('n');
+          reopened.close();
+        }
+      }
+    },
+  );
+
+  it('entries written before checksums were sealed (format 2 headers) still read, and are sealed once rewritten', () => {
+    const dir = freshPath();
+    const chest = open(dir, 'inline');
+    chest.set('old', 'written by an older version');
+    chest.close();
+    const key = Buffer.from(encodeKey('old'));
+    const sealed = rawEntries(dir).find((e) => e.key.equals(key))!.value;
+    // The format 2 layout, built from its description: flags (bit 1: stamped), kind, codec, the
+    // plain CRC-32 of the data, the stamp, the data.
+    const data = sealed.subarray(HEADER);
+    const unsealed = Buffer.concat([sealed.subarray(0, 3), Buffer.alloc(4), sealed.subarray(7)]);
+    unsealed[0] = 2;
+    unsealed.writeUInt32LE(crc32(data), 3);
+    editIndex(dir, (entries) => entries.putSync(key, unsealed));
+    const reopened = open(dir, 'inline');
+    expect(reopened.get('old')).toBe('written by an older version');
+    reopened.set('old', 'rewritten');
+    reopened.close();
+    const rewritten = rawEntries(dir).find((e) => e.key.equals(key))!.value;
+    expect(rewritten[0]! & 4, 'sealed').toBe(4);
+    expect(open(dir, 'inline').get('old')).toBe('rewritten');
+  });
+});

@@ -5,10 +5,11 @@ import { ChestError, ErrorCode } from '../../errors.js';
  * One index entry, as bytes. Small values sit inline after the header; large ones are files and the
  * entry holds their length and name. Layout (little-endian):
  *
- *   0      flags   bit 0: the value is a file; bit 1: a version stamp follows the checksum
+ *   0      flags   bit 0: the value is a file; bit 1: a version stamp follows the checksum;
+ *                  bit 2: the checksum is sealed with the tags
  *   1      kind    the value codec's tag, opaque here
  *   2      codec   compression tag, opaque here
- *   3..6   crc32   of the value's bytes
+ *   3..6   crc32   of the value's bytes; sealed (bit 2), xor a mask of kind and codec
  *   7..10  stamp   (when flagged) id of the index transaction that wrote this version, uint32
  *   inline: then   the value's bytes
  *   file:   then   byte length (float64), then the file name relative to the chest, UTF-8
@@ -25,6 +26,19 @@ const UNSTAMPED_HEADER = 7;
 export const STAMP_OFFSET = 7;
 const FILE = 1;
 const STAMPED = 2;
+const SEALED = 4;
+const KNOWN_FLAGS = FILE | STAMPED | SEALED;
+
+/**
+ * Sealing folds the kind and codec bytes into the stored checksum, so that damage to either fails the
+ * check like damage to the value would, instead of handing the value's bytes to the wrong decoder.
+ * Multiplying by an odd constant is a bijection on 32-bit words and (kind, codec) + 1 is never 0, so
+ * distinct tags give distinct non-zero masks: any change of the tags alone is always caught. The
+ * checksum callers see (and give) stays the value's plain CRC-32.
+ */
+function tagMask(kind: number, codec: number): number {
+  return Math.imul(((kind << 8) | codec) + 1, 0x9e3779b1) >>> 0;
+}
 
 export interface RecordHead {
   readonly kind: number;
@@ -58,10 +72,10 @@ export function encodeInline(
   stamp = 0,
 ): Buffer {
   const out = Buffer.allocUnsafe(HEADER + data.byteLength);
-  out[0] = STAMPED;
+  out[0] = STAMPED | SEALED;
   out[1] = kind;
   out[2] = codec;
-  out.writeUInt32LE(checksum, 3);
+  out.writeUInt32LE((checksum ^ tagMask(kind, codec)) >>> 0, 3);
   out.writeUInt32LE(stamp >>> 0, STAMP_OFFSET);
   out.set(data, HEADER);
   return out;
@@ -82,10 +96,10 @@ export function encodeFile(
 ): Buffer {
   const name = Buffer.from(file, 'utf8');
   const out = Buffer.allocUnsafe(HEADER + 8 + name.byteLength);
-  out[0] = FILE | STAMPED;
+  out[0] = FILE | STAMPED | SEALED;
   out[1] = kind;
   out[2] = codec;
-  out.writeUInt32LE(checksum, 3);
+  out.writeUInt32LE((checksum ^ tagMask(kind, codec)) >>> 0, 3);
   out.writeUInt32LE(stamp >>> 0, STAMP_OFFSET);
   out.writeDoubleLE(byteLength, HEADER);
   out.set(name, HEADER + 8);
@@ -103,8 +117,9 @@ export function decodeRecord(bytes: Uint8Array, where: string): IndexRecord {
   const flags = buf[0]!;
   const kind = buf[1]!;
   const codec = buf[2]!;
-  const checksum = buf.readUInt32LE(3);
-  if ((flags & ~(FILE | STAMPED)) !== 0) throw corrupt(where, `index entry has unknown flags ${flags}`);
+  if ((flags & ~KNOWN_FLAGS) !== 0) throw corrupt(where, `index entry has unknown flags ${flags}`);
+  const sealed = (flags & SEALED) !== 0;
+  const checksum = (buf.readUInt32LE(3) ^ (sealed ? tagMask(kind, codec) : 0)) >>> 0;
   const stamped = (flags & STAMPED) !== 0;
   if (stamped && buf.byteLength < HEADER) throw corrupt(where, 'index entry is shorter than its header');
   const stamp = stamped ? buf.readUInt32LE(STAMP_OFFSET) : 0;
@@ -124,18 +139,18 @@ export function decodeRecord(bytes: Uint8Array, where: string): IndexRecord {
   return { kind, codec, checksum, stamp, file, byteLength };
 }
 
-/** The stamp of an encoded entry, without checking the rest of it: the cheap test of `version`. */
 /**
  * Where a file entry's length (a float64) starts, read from its flags without decoding the rest;
  * undefined for an inline entry or one too short to be a file entry.
  */
 export function fileFieldsAt(bytes: Uint8Array): number | undefined {
   const flags = bytes[0];
-  if (flags === undefined || (flags & FILE) === 0 || (flags & ~(FILE | STAMPED)) !== 0) return undefined;
+  if (flags === undefined || (flags & FILE) === 0 || (flags & ~KNOWN_FLAGS) !== 0) return undefined;
   const start = (flags & STAMPED) !== 0 ? HEADER : UNSTAMPED_HEADER;
   return bytes.length > start + 8 ? start : undefined;
 }
 
+/** The stamp of an encoded entry, without checking the rest of it: the cheap test of `version`. */
 export function readStamp(bytes: Uint8Array): number {
   if (bytes.length < HEADER || (bytes[0]! & STAMPED) === 0) return 0;
   return (bytes[7]! | (bytes[8]! << 8) | (bytes[9]! << 16) | (bytes[10]! << 24)) >>> 0;
