@@ -1,7 +1,7 @@
 import { ChestError, describeType, ErrorCode } from '../errors.js';
 import type { Serializer } from '../serializers/types.js';
 import type { StoredValue } from '../stores/types.js';
-import { compress, compressionName, decompress } from './compression.js';
+import { compressionName, compressSized, decompressStored } from './compression.js';
 import { Codec, ValueKind } from './kinds.js';
 
 /**
@@ -134,7 +134,7 @@ export class ValueCodec {
   }
 
   decode(stored: StoredValue): unknown {
-    const bytes = stored.codec === Codec.NONE ? stored.data : decompress(stored.codec, stored.data);
+    const bytes = stored.codec === Codec.NONE ? stored.data : decompressStored(stored.codec, stored.data);
     const { kind } = stored;
     if (kind === ValueKind.SERIALIZED || kind === ValueKind.TEXT) {
       try {
@@ -174,10 +174,10 @@ export class ValueCodec {
     if (this.codec === Codec.NONE || data.byteLength < MIN_COMPRESSED_LENGTH) {
       return { kind, codec: Codec.NONE, data };
     }
-    const packed = compress(this.codec, data);
+    const packed = compressSized(this.codec, data);
     // The codec is recorded per entry, so a value compression does not shrink is kept as it is.
-    return packed.byteLength < data.byteLength
-      ? { kind, codec: this.codec, data: packed }
+    return packed.data.byteLength < data.byteLength
+      ? { kind, codec: packed.codec, data: packed.data }
       : { kind, codec: Codec.NONE, data };
   }
 }

@@ -34,6 +34,13 @@ export const Codec = {
   GZIP: 1,
   BROTLI: 2,
   ZSTD: 3,
+  /**
+   * The three above, preceded by the decompressed length (unsigned LEB128), so that reading stops
+   * there whatever the compressed bytes say. Written from format 3 on; 1 to 3 are still read.
+   */
+  GZIP_SIZED: 4,
+  BROTLI_SIZED: 5,
+  ZSTD_SIZED: 6,
 } as const;
 
 export type Codec = (typeof Codec)[keyof typeof Codec];

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Chest, ErrorCode } from '../../src/index.js';
 import { encodeKey } from '../../src/keys/codec.js';
-import { encodeFile } from '../../src/stores/lmdb/record.js';
+import { encodeFile, encodeInline } from '../../src/stores/lmdb/record.js';
+import { compress } from '../../src/values/compression.js';
+import { Codec, ValueKind } from '../../src/values/kinds.js';
 import { expectCode, freshPath, listFiles } from '../helpers.js';
 import { editIndex } from './damage-tools.js';
 
@@ -69,6 +71,17 @@ describe('a hostile chest', () => {
     using chest = new Chest<string, string>({ path: dir });
     const error = expectCode(() => chest.get('a'), ErrorCode.CORRUPT);
     expect(error.message).toContain(String(2 ** 52));
+    expect(chest.get('b')).toBe('b');
+  });
+
+  it('a compressed value that inflates past the length it records is refused, not inflated', () => {
+    // 256 MiB of zeros in about 256 KiB of gzip, claiming to be 100 bytes, with a matching checksum.
+    const bomb = Buffer.concat([Buffer.from([100]), compress(Codec.GZIP, new Uint8Array(256 * 2 ** 20))]);
+    const { dir } = hostile(() => encodeInline(ValueKind.BUFFER, Codec.GZIP_SIZED, bomb));
+    using chest = new Chest<string, string>({ path: dir, compress: 'gzip' });
+    const before = process.memoryUsage().arrayBuffers;
+    expectCode(() => chest.get('a'), ErrorCode.CORRUPT);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 2 ** 20);
     expect(chest.get('b')).toBe('b');
   });
 

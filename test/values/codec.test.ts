@@ -299,17 +299,25 @@ const COMPRESSIONS: [CompressionName, Codec][] = [
   ['zstd', Codec.ZSTD],
 ];
 
+/** The codec byte each compression records, with the decompressed length before its bytes. */
+const SIZED: Readonly<Partial<Record<Codec, Codec>>> = {
+  [Codec.GZIP]: Codec.GZIP_SIZED,
+  [Codec.BROTLI]: Codec.BROTLI_SIZED,
+  [Codec.ZSTD]: Codec.ZSTD_SIZED,
+};
+
 for (const [name, codec] of COMPRESSIONS) {
   const run = name !== 'zstd' || HAS_ZSTD ? describe : describe.skip;
   const label = run === describe ? `ValueCodec with ${name}` : `ValueCodec with ${name} (needs a newer Node)`;
   run(label, () => {
     const codecs = new ValueCodec(structured, codec);
+    const sized = SIZED[codec]!;
 
     for (const [typeName, kind, value] of rawSamples(4096)) {
       it(`round-trips a compressed ${typeName}`, () => {
         const stored = codecs.encode(value);
         expect(stored.kind).toBe(kind);
-        expect(stored.codec).toBe(codec);
+        expect(stored.codec).toBe(sized);
         expect(stored.data.byteLength).toBeLessThan(value.byteLength);
         const out = codecs.decode(stored) as Binary;
         expect(Object.getPrototypeOf(out)).toBe(Object.getPrototypeOf(value));
@@ -321,7 +329,7 @@ for (const [name, codec] of COMPRESSIONS) {
       const value = Array.from({ length: 500 }, (_, i) => ({ id: i, name: `item${i}`, tags: ['a', 'b'] }));
       const stored = codecs.encode(value);
       expect(stored.kind).toBe(ValueKind.SERIALIZED);
-      expect(stored.codec).toBe(codec);
+      expect(stored.codec).toBe(sized);
       expect(codecs.decode(stored)).toStrictEqual(value);
     });
 
@@ -330,7 +338,7 @@ for (const [name, codec] of COMPRESSIONS) {
       const value = { words: 'lorem ipsum '.repeat(200) };
       const stored = text.encode(value);
       expect(stored.kind).toBe(ValueKind.TEXT);
-      expect(stored.codec).toBe(codec);
+      expect(stored.codec).toBe(sized);
       expect(text.decode(stored)).toStrictEqual(value);
     });
 
@@ -352,6 +360,29 @@ for (const [name, codec] of COMPRESSIONS) {
       // A bomb: the limit stops zlib long before it inflates everything.
       expectChestError(() => decompress(codec, packed, 100), ErrorCode.CORRUPT, true);
       expectChestError(() => decompress(codec, packed, 20_000), ErrorCode.CORRUPT);
+    });
+
+    it('stops a stored value at the length it records: a bomb is CORRUPT, not gigabytes', () => {
+      const bomb = compress(codec, new Uint8Array(16 * 2 ** 20));
+      const data = Buffer.concat([Buffer.from([100]), bomb]);
+      expectChestError(
+        () => codecs.decode({ kind: ValueKind.BUFFER, codec: sized, data }),
+        ErrorCode.CORRUPT,
+      );
+      const honest = Buffer.concat([Buffer.from([0x80, 0x80, 0x80, 0x08]), bomb]);
+      expect(
+        (codecs.decode({ kind: ValueKind.BUFFER, codec: sized, data: honest }) as Buffer).byteLength,
+      ).toBe(16 * 2 ** 20);
+    });
+
+    it('refuses a damaged recorded length, and reads values stored before lengths were recorded', () => {
+      const stored = codecs.encode(new Float64Array(4096).fill(1.5));
+      const long = Buffer.concat([Buffer.alloc(8, 0xff), stored.data]);
+      expectChestError(() => codecs.decode({ ...stored, data: long }), ErrorCode.CORRUPT);
+      expectChestError(() => codecs.decode({ ...stored, data: new Uint8Array([0x80]) }), ErrorCode.CORRUPT);
+      const doubles = new Float64Array(4096).fill(1.5);
+      const older = { kind: stored.kind, codec, data: compress(codec, bytesOf(doubles)) };
+      expectSameBytes(codecs.decode(older) as Float64Array, doubles);
     });
 
     it('decompresses an empty value', () => {
