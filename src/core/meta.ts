@@ -8,8 +8,8 @@ import type { ValueCodec } from '../values/codec.js';
 /**
  * On-disk format version written by this library (2: index entries carry version stamps; 3: their
  * checksums are sealed with the value's kind and codec tags, and a compressed value records its
- * decompressed length). Older formats are read, and a chest of
- * one is marked as this format once it is opened for writing.
+ * decompressed length). Older formats are read, and a chest of one is marked as this format once it
+ * is opened for writing.
  *
  * @example
  * ```ts

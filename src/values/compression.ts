@@ -134,43 +134,33 @@ export function decompress(codec: number, bytes: Uint8Array, expectedLength?: nu
   return checkLength(codec, out, expectedLength);
 }
 
-/** The codec byte recorded for a value compressed with `codec` and framed by `compressSized`. */
-const SIZED_OF: Readonly<Partial<Record<Codec, Codec>>> = {
-  [Codec.GZIP]: Codec.GZIP_SIZED,
-  [Codec.BROTLI]: Codec.BROTLI_SIZED,
-  [Codec.ZSTD]: Codec.ZSTD_SIZED,
-};
-const UNSIZED_OF: readonly (Codec | undefined)[] = [
-  undefined,
-  undefined,
-  undefined,
-  undefined,
-  Codec.GZIP,
-  Codec.BROTLI,
-  Codec.ZSTD,
+/** Each compression codec and the codec byte recorded for its bytes framed by `compressSized`. */
+const SIZED: readonly (readonly [Codec, Codec])[] = [
+  [Codec.GZIP, Codec.GZIP_SIZED],
+  [Codec.BROTLI, Codec.BROTLI_SIZED],
+  [Codec.ZSTD, Codec.ZSTD_SIZED],
 ];
+const SIZED_OF = new Map<number, Codec>(SIZED);
+const UNSIZED_OF = new Map<number, Codec>(SIZED.map(([plain, sized]) => [sized, plain]));
 
 /**
  * Compresses `bytes` for storing: the decompressed length, then the compressed bytes. Returns them
  * with the codec byte to record for them.
  */
 export function compressSized(codec: Codec, bytes: Uint8Array): { codec: Codec; data: Uint8Array } {
-  const sized = SIZED_OF[codec];
+  const sized = SIZED_OF.get(codec);
   if (sized === undefined) throw new RangeError(`compression codec ${String(codec)} has no sized form`);
   const packed = compress(codec, bytes);
+  const prefix: number[] = [];
   let length = bytes.byteLength;
-  let prefix = 1;
-  while (length >= 0x80) {
+  do {
+    const low = length % 0x80;
     length = Math.floor(length / 0x80);
-    prefix++;
-  }
-  const out = Buffer.allocUnsafe(prefix + packed.byteLength);
-  length = bytes.byteLength;
-  for (let i = 0; i < prefix; i++) {
-    out[i] = (length % 0x80) | (i < prefix - 1 ? 0x80 : 0);
-    length = Math.floor(length / 0x80);
-  }
-  out.set(packed, prefix);
+    prefix.push(length > 0 ? low | 0x80 : low);
+  } while (length > 0);
+  const out = Buffer.allocUnsafe(prefix.length + packed.byteLength);
+  out.set(prefix);
+  out.set(packed, prefix.length);
   return { codec: sized, data: out };
 }
 
@@ -179,15 +169,15 @@ export function compressSized(codec: Codec, bytes: Uint8Array): { codec: Codec; 
  * the length it records; one written before sizes were recorded is inflated without a bound.
  */
 export function decompressStored(codec: number, data: Uint8Array): Uint8Array {
-  const unsized = UNSIZED_OF[codec];
+  const unsized = UNSIZED_OF.get(codec);
   if (unsized === undefined) return decompress(codec, data);
   let length = 0;
   let scale = 1;
   let i = 0;
   for (;;) {
     const byte = data[i++];
-    // Seven bytes of LEB128 hold any length a buffer can have (2^49 and more).
-    if (byte === undefined || i > 7)
+    // Eight bytes of LEB128 hold 56 bits, more than any buffer's length.
+    if (byte === undefined || i > 8)
       throw new ChestError(ErrorCode.CORRUPT, 'a stored compressed value has a damaged length');
     length += (byte & 0x7f) * scale;
     scale *= 0x80;

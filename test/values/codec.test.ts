@@ -8,7 +8,9 @@ import { binaryByteLength, isBinary, ValueCodec } from '../../src/values/codec.j
 import {
   compress,
   compressionName,
+  compressSized,
   decompress,
+  decompressStored,
   resolveCompression,
   type CompressionName,
 } from '../../src/values/compression.js';
@@ -390,6 +392,20 @@ for (const [name, codec] of COMPRESSIONS) {
     });
   });
 }
+
+describe('compressSized', () => {
+  it('records lengths across the boundaries of its length bytes, and decompressStored stops there', () => {
+    for (const length of [0, 1, 127, 128, 129, 16_383, 16_384, 16_385, 2_097_151, 2_097_152]) {
+      const bytes = new Uint8Array(length).map((_, i) => (i * 31) & 0x0f);
+      const framed = compressSized(Codec.GZIP, bytes);
+      expect(framed.codec).toBe(Codec.GZIP_SIZED);
+      const prefix = length < 128 ? 1 : length < 16_384 ? 2 : length < 2_097_152 ? 3 : 4;
+      expectSameBytes(framed.data.subarray(prefix), compress(Codec.GZIP, bytes));
+      expectSameBytes(decompressStored(framed.codec, framed.data), bytes);
+    }
+    expect(() => compressSized(Codec.NONE, new Uint8Array(1))).toThrow(RangeError);
+  });
+});
 
 describe('resolveCompression', () => {
   it('maps names to codec bytes, none by default', () => {
