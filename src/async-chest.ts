@@ -20,7 +20,7 @@ import { forgetTemporary, makeTemporaryDir } from './lifecycle.js';
 import type { ChestOptions, ChestStats } from './chest.js';
 import { resolveOptions } from './core/options.js';
 import { openLmdbStore } from './core/open-lmdb.js';
-import { FORMAT_VERSION, newMeta, serializerFor } from './core/meta.js';
+import { newMeta, serializerFor, upgradedMeta } from './core/meta.js';
 import { ReadWriteLock } from './core/lock.js';
 import {
   decodeStored,
@@ -166,10 +166,9 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
       if (meta === undefined) {
         if (this.readOnly) throw new ChestError(ErrorCode.NOT_A_CHEST, `${this.dir} holds no chest`);
         await this.store.writeMeta(newMeta(this.codec));
-      } else if (!this.readOnly && meta.format < FORMAT_VERSION) {
-        // Before any entry of this format is written, so that older versions refuse the chest
-        // with CHEST_FORMAT_VERSION instead of meeting entries they cannot read.
-        await this.store.writeMeta({ ...meta, format: FORMAT_VERSION });
+      } else if (!this.readOnly) {
+        const upgraded = upgradedMeta(meta);
+        if (upgraded !== undefined) await this.store.writeMeta(upgraded);
       }
       this.ready = true;
     } catch (error) {

@@ -28,7 +28,7 @@ import { orderedKeys, type KeyQuery } from './query/ordered.js';
 import { forgetTemporary, makeTemporaryDir, trackOpen, untrackOpen } from './lifecycle.js';
 import { Coherence } from './coherence.js';
 
-import { FORMAT_VERSION, newMeta, serializerFor } from './core/meta.js';
+import { FORMAT_VERSION, newMeta, serializerFor, upgradedMeta } from './core/meta.js';
 import { openLmdbStore } from './core/open-lmdb.js';
 import { DEFAULT_INLINE_THRESHOLD, resolveOptions } from './core/options.js';
 import {
@@ -231,12 +231,16 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     this.dir = options.store?.location ?? path.resolve(options.path ?? makeTemporaryDir());
     this.store = options.store ?? this.openStore(this.dir);
     try {
-      const serializer = serializerFor(this.store.readMeta(), options, this.dir);
+      const meta = this.store.readMeta();
+      const serializer = serializerFor(meta, options, this.dir);
       this.codec = new ValueCodec(serializer, resolveCompression(options.compress));
-      if (this.store.readMeta() === undefined) {
+      if (meta === undefined) {
         if (this.readOnly) throw new ChestError(ErrorCode.NOT_A_CHEST, `${this.dir} holds no chest`);
         this.store.writeMeta(newMeta(this.codec));
-      } else if (!this.readOnly) this.upgradeMeta();
+      } else if (!this.readOnly) {
+        const upgraded = upgradedMeta(meta);
+        if (upgraded !== undefined) this.store.writeMeta(upgraded);
+      }
     } catch (error) {
       this.store.close();
       if (this.temporary) fs.rmSync(this.dir, { recursive: true, force: true });
@@ -711,13 +715,6 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     if (this.store.delete(encodeKey(key))) existed = true;
     this.store.flush();
     return existed;
-  }
-
-  /** Marks a chest of an older format as this one's once it is opened for writing. */
-  private upgradeMeta(): void {
-    const meta = this.store.readMeta();
-    if (meta !== undefined && meta.format < FORMAT_VERSION)
-      this.store.writeMeta({ ...meta, format: FORMAT_VERSION });
   }
 
   /** After the store was reopened: memory hits are checked against it once each. */

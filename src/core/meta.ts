@@ -65,6 +65,15 @@ export function serializerFor<V>(
   return serializer;
 }
 
+/**
+ * The manifest to record when a chest of an older format is opened for writing, before any entry of
+ * this format is written: older versions then refuse it with CHEST_FORMAT_VERSION instead of meeting
+ * entries they cannot read. `undefined` when the chest is of this format already.
+ */
+export function upgradedMeta(meta: ChestMeta): ChestMeta | undefined {
+  return meta.format < FORMAT_VERSION ? { ...meta, format: FORMAT_VERSION } : undefined;
+}
+
 /** The manifest a new chest records. */
 export function newMeta(codec: ValueCodec): ChestMeta {
   return {

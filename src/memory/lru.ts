@@ -4,9 +4,9 @@ import { SlotIndex } from './slot-index.js';
  * The memory tier's bookkeeping: a least-recently-used list with a byte budget (the base of the
  * other eviction policies, see sieve.ts).
  *
- * Entries live in slots. The list links and sizes are typed arrays indexed by slot, and a hash table of
- * typed arrays (slot-index.ts) goes from key identity to slot, so a hit allocates nothing and the garbage collector sees a handful of
- * large arrays instead of an object per entry. Slot 0 is a sentinel: the list is circular through it,
+ * Entries live in slots. The list links and sizes are typed arrays indexed by slot, and a hash table
+ * in a typed array (slot-index.ts) goes from key identity to slot, so a hit allocates nothing and
+ * the garbage collector sees a handful of large arrays instead of an object per entry. Slot 0 is a sentinel: the list is circular through it,
  * which removes every head/tail special case from the hot path.
  *
  * The tier only keeps order and accounts bytes. It never evicts on its own: the owner walks from the

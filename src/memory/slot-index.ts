@@ -27,11 +27,6 @@ export class SlotIndex {
     return this.inTable + this.others.size;
   }
 
-  /** The identity held in `slot`. */
-  idOf(slot: number): unknown {
-    return this.ids[slot];
-  }
-
   /** Slot of an identity, or 0 when absent. */
   find(id: unknown): number {
     if (!inTable(id)) return this.others.get(id) ?? 0;

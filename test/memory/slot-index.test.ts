@@ -37,7 +37,7 @@ describe('SlotIndex', () => {
           } else if (o.type === 'remove') {
             if (model.size === 0) continue;
             const [id, slot] = [...model][o.pick % model.size]!;
-            expect(index.idOf(slot)).toBe(id);
+            expect(index.find(id)).toBe(slot);
             index.delete(slot);
             model.delete(id);
             free.push(slot);
