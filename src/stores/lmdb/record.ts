@@ -1,4 +1,5 @@
 import { crc32 } from '../../values/crc32.js';
+import { sealChecksum } from '../../values/seal.js';
 import { ChestError, ErrorCode } from '../../errors.js';
 
 /**
@@ -6,7 +7,7 @@ import { ChestError, ErrorCode } from '../../errors.js';
  * entry holds their length and name. Layout (little-endian):
  *
  *   0      flags   bit 0: the value is a file; bit 1: a version stamp follows the checksum;
- *                  bit 2: the checksum is sealed with the tags
+ *                  bit 2: the checksum is sealed with the tags (see src/values/seal.ts)
  *   1      kind    the value codec's tag, opaque here
  *   2      codec   compression tag, opaque here
  *   3..6   crc32   of the value's bytes; sealed (bit 2), xor a mask of kind and codec
@@ -28,17 +29,6 @@ const FILE = 1;
 const STAMPED = 2;
 const SEALED = 4;
 const KNOWN_FLAGS = FILE | STAMPED | SEALED;
-
-/**
- * Sealing folds the kind and codec bytes into the stored checksum, so that damage to either fails the
- * check like damage to the value would, instead of handing the value's bytes to the wrong decoder.
- * Multiplying by an odd constant is a bijection on 32-bit words and (kind, codec) + 1 is never 0, so
- * distinct tags give distinct non-zero masks: any change of the tags alone is always caught. The
- * checksum callers see (and give) stays the value's plain CRC-32.
- */
-function tagMask(kind: number, codec: number): number {
-  return Math.imul(((kind << 8) | codec) + 1, 0x9e3779b1) >>> 0;
-}
 
 export interface RecordHead {
   readonly kind: number;
@@ -75,7 +65,7 @@ export function encodeInline(
   out[0] = STAMPED | SEALED;
   out[1] = kind;
   out[2] = codec;
-  out.writeUInt32LE((checksum ^ tagMask(kind, codec)) >>> 0, 3);
+  out.writeUInt32LE(sealChecksum(checksum, kind, codec), 3);
   out.writeUInt32LE(stamp >>> 0, STAMP_OFFSET);
   out.set(data, HEADER);
   return out;
@@ -99,7 +89,7 @@ export function encodeFile(
   out[0] = FILE | STAMPED | SEALED;
   out[1] = kind;
   out[2] = codec;
-  out.writeUInt32LE((checksum ^ tagMask(kind, codec)) >>> 0, 3);
+  out.writeUInt32LE(sealChecksum(checksum, kind, codec), 3);
   out.writeUInt32LE(stamp >>> 0, STAMP_OFFSET);
   out.writeDoubleLE(byteLength, HEADER);
   out.set(name, HEADER + 8);
@@ -119,7 +109,8 @@ export function decodeRecord(bytes: Uint8Array, where: string): IndexRecord {
   const codec = buf[2]!;
   if ((flags & ~KNOWN_FLAGS) !== 0) throw corrupt(where, `index entry has unknown flags ${flags}`);
   const sealed = (flags & SEALED) !== 0;
-  const checksum = (buf.readUInt32LE(3) ^ (sealed ? tagMask(kind, codec) : 0)) >>> 0;
+  const stored = buf.readUInt32LE(3);
+  const checksum = sealed ? sealChecksum(stored, kind, codec) : stored;
   const stamped = (flags & STAMPED) !== 0;
   if (stamped && buf.byteLength < HEADER) throw corrupt(where, 'index entry is shorter than its header');
   const stamp = stamped ? buf.readUInt32LE(STAMP_OFFSET) : 0;

@@ -3,13 +3,15 @@
  * hash tag, so they live in one cluster slot) and runs atomically on the server.
  *
  * A head is a hash: v (version id), k (kind), c (codec), n (number of parts; 0 when the bytes are in
- * d), l (byte length), s (CRC-32), d (the bytes of a value small enough to have no parts).
+ * d), l (byte length), x (CRC-32 sealed with the kind and codec, see src/values/seal.ts), d (the
+ * bytes of a value small enough to have no parts). Heads written before sealing hold s (the plain
+ * CRC-32) instead of x.
  */
 
 /**
  * Publishes a value whose parts (if any) are already written, with an expiry: replaces the head
  * and makes the parts permanent in one step. KEYS: the head, then the parts. ARGV: version, kind,
- * codec, parts, length, crc, data, expected version ('*': any, '': absent). Returns the replaced
+ * codec, parts, length, sealed crc, data, expected version ('*': any, '': absent). Returns the replaced
  * version and its part count ({'', '0'} when there was none), 'SAME' when this version is already
  * published (a command sent again after a reconnect), 'CONFLICT' when the head is not at the
  * expected version, or 'MISSING' when a part is gone (expired before it could be published).
@@ -24,7 +26,7 @@ for i = 2, #KEYS do
 end
 for i = 2, #KEYS do redis.call('PERSIST', KEYS[i]) end
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 'k', ARGV[2], 'c', ARGV[3], 'n', ARGV[4], 'l', ARGV[5], 's', ARGV[6], 'd', ARGV[7])
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'k', ARGV[2], 'c', ARGV[3], 'n', ARGV[4], 'l', ARGV[5], 'x', ARGV[6], 'd', ARGV[7])
 return {current, old[2] or '0'}
 `;
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { crc32 } from '../../values/crc32.js';
+import { sealChecksum } from '../../values/seal.js';
 import { Cluster, Redis } from 'ioredis';
 import { ChestError, ErrorCode } from '../../errors.js';
 import type {
@@ -50,6 +51,7 @@ interface Head {
   readonly codec: number;
   readonly parts: number;
   readonly length: number;
+  /** The plain CRC-32 of the bytes (unsealed when read). */
   readonly checksum: number;
   readonly data: Buffer | undefined;
 }
@@ -318,13 +320,16 @@ export class RedisStore implements AsyncStore {
       }
       return n;
     };
+    const kind = number('k');
+    const codec = number('c');
     return {
       version: version.toString('latin1'),
-      kind: number('k'),
-      codec: number('c'),
+      kind,
+      codec,
       parts: number('n'),
       length: number('l'),
-      checksum: number('s'),
+      // Unsealed, a damaged kind or codec makes the data fail its checksum.
+      checksum: fields.x === undefined ? number('s') : sealChecksum(number('x'), kind, codec),
       data: fields.d,
     };
   }
@@ -372,7 +377,7 @@ export class RedisStore implements AsyncStore {
       value.codec,
       parts,
       data.byteLength,
-      value.checksum ?? crc32(data),
+      sealChecksum(value.checksum ?? crc32(data), value.kind, value.codec),
       parts === 0 ? bytes : '',
       expected,
     );
