@@ -72,11 +72,14 @@ export function openIndex(indexDir: string, readOnly: boolean): IndexTables {
   }
   if (!readOnly) checkTruncate(indexDir);
   // A gate found broken (see `BrokenGate`) heals once no process has it open: every opener that
-  // finds it so closes it and tries again after a short random pause.
+  // finds it so closes it and tries again after a short random pause. One whose open of the gate
+  // failed cannot close it, and stops at once.
   for (let attempt = 1; ; attempt++) {
-    const gate = openGate(indexDir, readOnly);
-    const gated = gate === undefined ? run : <T>(action: () => T): T => holding(gate, action);
+    let gate: RootDatabase | undefined;
     try {
+      gate = openGate(indexDir, readOnly);
+      const opened = gate;
+      const gated = opened === undefined ? run : <T>(action: () => T): T => holding(opened, indexDir, action);
       // The file check reads the file's length and its meta page: inside the gate, so that no commit
       // by another process grows the file between the two reads.
       const tables = gated(() => {
@@ -87,7 +90,7 @@ export function openIndex(indexDir: string, readOnly: boolean): IndexTables {
       return tables;
     } catch (error) {
       gate?.close().catch(() => undefined);
-      if (!(error instanceof BrokenGate) || attempt === GATE_ATTEMPTS) throw error;
+      if (!(error instanceof BrokenGate) || gate === undefined || attempt === GATE_ATTEMPTS) throw error;
       pause(1 + Math.random() * Math.min(50, 2 ** attempt));
     }
   }
@@ -120,7 +123,7 @@ export function closeIndex(root: RootDatabase): void {
     // in its lock file, and a process opening it at that moment would go on with destroyed ones.
     try {
       if (entry.gate === undefined) close();
-      else holding(entry.gate, close);
+      else holding(entry.gate, id, close);
     } catch {
       close();
     }
@@ -149,13 +152,16 @@ function openGate(indexDir: string, readOnly: boolean): RootDatabase | undefined
   const dir = path.join(indexDir, 'gate');
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
-    return open({ path: dir, mapSize: 2 ** 20, overlappingSync: false, noSync: true });
   } catch (error) {
     // A read-only opener that cannot create this folder usually cannot write the index's lock file
     // either, and then LMDB resets nothing; if it can, this one open goes without the gate.
     if (readOnly) return undefined;
     throw error;
   }
+  // Opening runs a write transaction of the gate (lmdb-js opens its main table in one).
+  return lockFailure(indexDir, () =>
+    open({ path: dir, mapSize: 2 ** 20, overlappingSync: false, noSync: true }),
+  );
 }
 
 /** lmdb-js flags for the gate's transaction: committed before returning (it stays empty). */
@@ -167,22 +173,52 @@ const GATE_ATTEMPTS = 40;
  * The gate's write lock could not be taken: its mutex was destroyed. LMDB's last process to close
  * an environment destroys the mutexes in its lock file; a process opening it at that very moment
  * keeps the destroyed ones, and so does every process opening it after, until all have closed it.
- * lmdb-js then runs the transaction without the lock (it does not check whether LMDB began it),
- * so the gate checks for itself.
+ * lmdb-js then either fails to begin the transaction (EINVAL) or runs it without the lock (it does
+ * not check whether LMDB began it), so the gate checks for itself.
+ *
+ * When lmdb-js's own open of the gate fails this way, it keeps the environment open in this process
+ * (lmdb 3.5.6, measured: a later open in the same process failed even after every other process had
+ * exited), so this process holds the broken gate until it exits. Retrying heals only the case where
+ * the open succeeded and a later transaction found the lock destroyed.
  */
-class BrokenGate extends Error {}
+class BrokenGate extends ChestError {
+  constructor(indexDir: string, cause?: unknown) {
+    super(
+      ErrorCode.LOCKED,
+      `the lock of the index in ${indexDir} was destroyed while processes had it open (LMDB's last ` +
+        'process to close an index destroys it): close every process using this chest, then open it again',
+      cause === undefined ? {} : { cause },
+    );
+  }
+}
 
-function holding<T>(gate: RootDatabase, action: () => T): T {
+/** The errno LMDB returns when the mutex it locks was destroyed. */
+const EINVAL = 22;
+
+function holding<T>(gate: RootDatabase, indexDir: string, action: () => T): T {
   const guarded = (): T => {
     // A transaction LMDB did not begin has id 0.
-    if (gate.getWriteTxnId() === 0) {
-      throw new BrokenGate("the index gate's write lock cannot be taken: its mutex was destroyed");
-    }
+    if (gate.getWriteTxnId() === 0) throw new BrokenGate(indexDir);
     return action();
   };
   // Inside a gate transaction already (a nested write), lmdb-js just runs the action.
   // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- its typings declare the enum without exporting its values
-  return gate.transactionSync(guarded, GATE_FLAGS);
+  return lockFailure(indexDir, () => gate.transactionSync(guarded, GATE_FLAGS));
+}
+
+/**
+ * Runs `step`, which begins a write transaction of the gate, and reports a destroyed write mutex as
+ * a `BrokenGate`: an EINVAL from beginning the transaction, or from ending one that ran unlocked
+ * (which hides the `BrokenGate` thrown inside it).
+ */
+function lockFailure<T>(indexDir: string, step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    if (error instanceof BrokenGate) throw error;
+    if ((error as { code?: unknown } | null)?.code === EINVAL) throw new BrokenGate(indexDir, error);
+    throw error;
+  }
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
