@@ -11,7 +11,7 @@ import { Flag, MemoryTier } from './memory/tier.js';
 import { sizeOfKey } from './memory/size.js';
 import { parseMemorySize, type MemorySize } from './options/memory.js';
 import { resolveCompression } from './values/compression.js';
-import { ValueCodec } from './values/codec.js';
+import type { ValueCodec } from './values/codec.js';
 import { LmdbStore } from './stores/lmdb/store.js';
 import { AsyncLmdbStore } from './stores/lmdb/async-store.js';
 import { toAsyncStore } from './stores/async.js';
@@ -20,7 +20,7 @@ import { forgetTemporary, makeTemporaryDir } from './lifecycle.js';
 import type { ChestOptions, ChestStats } from './chest.js';
 import { resolveOptions } from './core/options.js';
 import { openLmdbStore } from './core/open-lmdb.js';
-import { newMeta, serializerFor, upgradedMeta } from './core/meta.js';
+import { newMeta, serializerFor, upgradedMeta, valueCodec } from './core/meta.js';
 import { ReadWriteLock } from './core/lock.js';
 import {
   decodeStored,
@@ -162,7 +162,7 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
     try {
       const meta = await this.store.readMeta();
       const serializer = serializerFor<V>(meta, options, this.dir);
-      this.codec = new ValueCodec(serializer, resolveCompression(options.compress));
+      this.codec = valueCodec(serializer, resolveCompression(options.compress), this.store.structures);
       if (meta === undefined) {
         if (this.readOnly) throw new ChestError(ErrorCode.NOT_A_CHEST, `${this.dir} holds no chest`);
         await this.store.writeMeta(newMeta(this.codec));

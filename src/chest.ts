@@ -11,7 +11,7 @@ import { sizeOfKey } from './memory/size.js';
 import { parseMemorySize, type MemorySize } from './options/memory.js';
 import type { SerializerOption } from './serializers/index.js';
 import { resolveCompression, type CompressionName } from './values/compression.js';
-import { ValueCodec } from './values/codec.js';
+import type { ValueCodec } from './values/codec.js';
 import { LmdbStore } from './stores/lmdb/store.js';
 import type { StoredValue, SyncStore } from './stores/types.js';
 import {
@@ -28,7 +28,7 @@ import { orderedKeys, type KeyQuery } from './query/ordered.js';
 import { forgetTemporary, makeTemporaryDir, trackOpen, untrackOpen } from './lifecycle.js';
 import { Coherence } from './coherence.js';
 
-import { FORMAT_VERSION, newMeta, serializerFor, upgradedMeta } from './core/meta.js';
+import { FORMAT_VERSION, newMeta, serializerFor, upgradedMeta, valueCodec } from './core/meta.js';
 import { openLmdbStore } from './core/open-lmdb.js';
 import { DEFAULT_INLINE_THRESHOLD, resolveOptions } from './core/options.js';
 import {
@@ -233,7 +233,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     try {
       const meta = this.store.readMeta();
       const serializer = serializerFor(meta, options, this.dir);
-      this.codec = new ValueCodec(serializer, resolveCompression(options.compress));
+      this.codec = valueCodec(serializer, resolveCompression(options.compress), this.store.structures);
       if (meta === undefined) {
         if (this.readOnly) throw new ChestError(ErrorCode.NOT_A_CHEST, `${this.dir} holds no chest`);
         this.store.writeMeta(newMeta(this.codec));
@@ -457,16 +457,22 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     const flags = slot === 0 ? 0 : this.tier.flags(slot);
     let result: V | undefined;
     let written: StoredValue | undefined;
-    this.store.modify(encodeKey(key), (stored) => {
-      let current: V | undefined;
-      // A value set here and not yet written is newer than the store's: it is this chest's latest.
-      if ((flags & Flag.DIRTY) !== 0)
-        current = (flags & Flag.DELETED) !== 0 ? undefined : this.tier.value(slot);
-      else current = stored === undefined ? undefined : this.decode(key, stored, false);
-      result = fn(current);
-      written = result === undefined ? undefined : this.codec.encode(result);
-      return written;
-    });
+    try {
+      this.store.modify(encodeKey(key), (stored) => {
+        let current: V | undefined;
+        // A value set here and not yet written is newer than the store's: it is this chest's latest.
+        if ((flags & Flag.DIRTY) !== 0)
+          current = (flags & Flag.DELETED) !== 0 ? undefined : this.tier.value(slot);
+        else current = stored === undefined ? undefined : this.decode(key, stored, false);
+        result = fn(current);
+        written = result === undefined ? undefined : this.codec.encode(result);
+        return written;
+      });
+    } catch (error) {
+      // The encoding may have recorded new record structures in the transaction just rolled back.
+      this.codec.records?.reload();
+      throw error;
+    }
     if (slot !== 0) this.tier.remove(slot);
     if (written !== undefined) {
       this.counters.bytesWritten += written.data.byteLength;
@@ -859,6 +865,9 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       return false;
     if (other.codec.serializer.name !== this.codec.serializer.name) return false;
     other.flush();
+    // Its records must mean the same here: else each value is read and written again.
+    const { records } = other.codec;
+    if (records !== undefined && this.codec.records?.adopt(records) !== true) return false;
     const keys: Uint8Array[] = [];
     for (const encoded of other.store.keys()) {
       const key = decodeKey(encoded) as K;

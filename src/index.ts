@@ -29,6 +29,7 @@ export type {
   StoreDamage,
   StoreFeatures,
   StoredValue,
+  StructureTable,
   SyncStore,
   WriteOp,
 } from './stores/types.js';

@@ -1,14 +1,18 @@
 import { ChestError, ErrorCode } from '../errors.js';
 import { resolveSerializer, type SerializerOption } from '../serializers/index.js';
 import type { Serializer } from '../serializers/types.js';
-import type { ChestMeta } from '../stores/types.js';
+import { SharedRecords } from '../serializers/records.js';
+import { structured } from '../serializers/structured.js';
+import type { ChestMeta, StructureTable } from '../stores/types.js';
 import { compressionName } from '../values/compression.js';
-import type { ValueCodec } from '../values/codec.js';
+import { ValueCodec } from '../values/codec.js';
+import type { Codec } from '../values/kinds.js';
 
 /**
  * On-disk format version written by this library (2: index entries carry version stamps; 3: their
  * checksums are sealed with the value's kind and codec tags, and a compressed value records its
- * decompressed length). Older formats are read, and a chest of one is marked as this format once it
+ * decompressed length; 4: values of the `structured` serializer refer to record structures kept
+ * once in the store). Older formats are read, and a chest of one is marked as this format once it
  * is opened for writing.
  *
  * @example
@@ -18,7 +22,7 @@ import type { ValueCodec } from '../values/codec.js';
  * console.log(`chests written now are in format ${FORMAT_VERSION}`);
  * ```
  */
-export const FORMAT_VERSION = 3;
+export const FORMAT_VERSION = 4;
 
 /** The serialization options of a chest. */
 export interface SerializerOptions<V> {
@@ -81,4 +85,17 @@ export function newMeta(codec: ValueCodec): ChestMeta {
     serializer: codec.serializer.name,
     compression: compressionName(codec.codec),
   };
+}
+
+/**
+ * The value codec of a chest: with the `structured` serializer on a store that keeps a structure
+ * table, records are packed against that table (src/serializers/records.ts).
+ */
+export function valueCodec(
+  serializer: Serializer,
+  codec: Codec,
+  table: StructureTable | undefined,
+): ValueCodec {
+  const records = serializer === structured && table !== undefined ? new SharedRecords(table) : undefined;
+  return new ValueCodec(serializer, codec, records);
 }

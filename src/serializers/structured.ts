@@ -6,7 +6,7 @@ import type { Serializer } from './types.js';
 /** node:v8 output always starts with its version tag; msgpack output only for the value -1. */
 const V8_TAG = 0xff;
 
-const throwOnFunction = (): never => {
+export const throwOnFunction = (): never => {
   throw new TypeError('a function cannot be serialized');
 };
 
@@ -31,14 +31,15 @@ const graphs = new Packr({
 const trees = new Packr({ moreTypes: true, useRecords: true, writeFunction: throwOnFunction });
 const reader = new Unpackr({ structuredClone: true, moreTypes: true, useRecords: true });
 
-/** msgpackr's packing state is module-wide: a dump from a getter while packing must not touch it. */
-let packing = false;
+/**
+ * msgpackr's packing state is module-wide, shared by every Packr: a dump from a getter while packing
+ * must not touch it. Shared-record packing (records.ts) holds the same flag.
+ */
+export const packState = { packing: false };
 
-function packed(value: unknown): Uint8Array | undefined {
-  if (packing) return undefined;
-  const fit = msgpackFit(value);
-  if (fit === Fit.NO) return undefined;
-  packing = true;
+function packed(value: unknown, fit: Fit): Uint8Array | undefined {
+  if (packState.packing || fit === Fit.NO) return undefined;
+  packState.packing = true;
   try {
     // A view into a slab msgpackr fills message after message: never rewritten, alive while this is.
     const bytes = (fit === Fit.TREE ? trees : graphs).pack(value);
@@ -48,8 +49,13 @@ function packed(value: unknown): Uint8Array | undefined {
     // prototype), V8 either writes it or throws its own error, as it always did.
     return undefined;
   } finally {
-    packing = false;
+    packState.packing = false;
   }
+}
+
+/** `structured.dump(value)` for a value whose `msgpackFit` is known already. */
+export function dumpFitting(value: unknown, fit: Fit): Uint8Array {
+  return packed(value, fit) ?? serialize(value);
 }
 
 /**
@@ -77,7 +83,7 @@ function packed(value: unknown): Uint8Array | undefined {
 export const structured: Serializer = {
   name: 'structured',
   dump(value: unknown): Uint8Array {
-    return packed(value) ?? serialize(value);
+    return dumpFitting(value, packState.packing ? Fit.NO : msgpackFit(value));
   },
   load(data: Uint8Array | string): unknown {
     if (typeof data === 'string') throw new TypeError('the structured serializer reads bytes, not text');

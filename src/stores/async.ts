@@ -6,6 +6,7 @@ import type {
   KeyRange,
   StoreFeatures,
   StoredValue,
+  StructureTable,
   SyncStore,
   WriteOp,
 } from './types.js';
@@ -31,6 +32,10 @@ export class SyncStoreAdapter implements AsyncStore {
 
   get location(): string {
     return this.store.location;
+  }
+
+  get structures(): StructureTable | undefined {
+    return this.store.structures;
   }
 
   get(key: Uint8Array): Promise<StoredValue | undefined> {

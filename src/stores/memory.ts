@@ -5,6 +5,7 @@ import type {
   KeyRange,
   StoreFeatures,
   StoredValue,
+  StructureTable,
   SyncStore,
   WriteOp,
 } from './types.js';
@@ -36,6 +37,7 @@ export class MemoryStore implements SyncStore {
   readonly location = 'memory';
   private readonly data = new Map<string, StoredValue>();
   private meta: ChestMeta | undefined;
+  private shapes: string[][] = [];
   private closed = false;
 
   get(key: Uint8Array): StoredValue | undefined {
@@ -112,6 +114,19 @@ export class MemoryStore implements SyncStore {
     this.assertOpen();
     this.meta = meta;
   }
+
+  readonly structures: StructureTable = {
+    read: () => {
+      this.assertOpen();
+      return this.shapes.map((keys) => [...keys]);
+    },
+    update: (accept, next) => {
+      this.assertOpen();
+      if (!accept(this.structures.read())) return false;
+      this.shapes = next.map((keys) => [...keys]);
+      return true;
+    },
+  };
 
   flush(): void {
     this.assertOpen();

@@ -197,6 +197,34 @@ export interface ChestMeta {
 }
 
 /**
+ * A store's table of shared record structures: the lists of property names that values written by
+ * the `structured` serializer refer to by number, instead of carrying them in every value. The table
+ * only grows: a structure is never renumbered or removed, so a value written with a shorter table
+ * reads with any later one. Both methods are synchronous; a store that cannot answer synchronously
+ * leaves the table out, and its values carry their own structures.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore, type StructureTable } from 'spillchest';
+ *
+ * const table: StructureTable | undefined = new MemoryStore().structures;
+ * table?.update((stored) => stored.length === 0, [['id', 'name']]);
+ * console.log(table?.read()); // [ [ 'id', 'name' ] ]
+ * ```
+ */
+export interface StructureTable {
+  /** The stored structures, oldest first; a new array on every call. */
+  read(): string[][];
+  /**
+   * Replaces the stored list with `next` when `accept(stored)` returns true for the list stored at
+   * that moment, in one transaction, so that of several writers racing to add structures exactly
+   * one succeeds and the others see its list; returns what `accept` returned. `next` extends the
+   * list `accept` expected.
+   */
+  update(accept: (stored: string[][]) => boolean, next: readonly (readonly string[])[]): boolean;
+}
+
+/**
  * A damaged entry, as a store sees it: the encoded key and, for a value file, its name relative to the store.
  *
  * @example
@@ -261,6 +289,8 @@ export interface SyncStore {
 
   readMeta(): ChestMeta | undefined;
   writeMeta(meta: ChestMeta): void;
+  /** Present on stores that keep shared record structures for the `structured` serializer. */
+  readonly structures?: StructureTable;
 
   /** Makes everything written so far durable. */
   flush(): void;
@@ -321,6 +351,8 @@ export interface AsyncStore {
 
   readMeta(): Promise<ChestMeta | undefined>;
   writeMeta(meta: ChestMeta): Promise<void>;
+  /** As `SyncStore.structures`: synchronous, so only stores that can answer at once offer it. */
+  readonly structures?: StructureTable;
 
   /**
    * The `version` the key's value was written with, `undefined` when absent. Stores shared by several

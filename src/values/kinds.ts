@@ -21,6 +21,11 @@ export const ValueKind = {
   FLOAT64: 13,
   BIGINT64: 14,
   BIGUINT64: 15,
+  /**
+   * msgpack from the `structured` serializer whose records refer to the structures in the store's
+   * table (src/serializers/records.ts): readable only with that table. Written from format 4 on.
+   */
+  RECORDS: 16,
 } as const;
 
 export type ValueKind = (typeof ValueKind)[keyof typeof ValueKind];

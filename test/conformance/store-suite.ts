@@ -197,6 +197,37 @@ export function storeSuite(label: string, factory: StoreFactory): void {
       expect(await store.readMeta()).toEqual({ format: 1, serializer: 'json', compression: 'none' });
     });
 
+    it('store with a structure table starts it empty and replaces it only when the check accepts the stored list', async (ctx) => {
+      const store = await open();
+      const table = store.structures;
+      if (table === undefined) return ctx.skip('store keeps no structure table');
+      expect(table.read()).toEqual([]);
+      const seen: string[][][] = [];
+      expect(table.update((stored) => (seen.push(stored), stored.length === 0), [['id', 'name']])).toBe(true);
+      // A writer that still expects the empty list lost the race: nothing changes, and it was shown the winner's list.
+      expect(table.update((stored) => (seen.push(stored), stored.length === 0), [['other']])).toBe(false);
+      expect(seen).toEqual([[], [['id', 'name']]]);
+      const next = [['id', 'name'], ['x', '\ud800 lone', ''], []];
+      expect(table.update((stored) => stored.length === 1, next)).toBe(true);
+      expect(table.read()).toEqual(next);
+      // Every read is a copy of its own.
+      table.read()[0]!.push('changed');
+      expect(table.read()).toEqual(next);
+    });
+
+    it('store keeps its structure table when reopened and when cleared', async (ctx) => {
+      let store = await open();
+      const table = store.structures;
+      if (table === undefined) return ctx.skip('store keeps no structure table');
+      table.update(() => true, [['a', 'b']]);
+      await store.clear();
+      expect(table.read()).toEqual([['a', 'b']]);
+      if (!store.features.persistent) return;
+      await store.flush();
+      store = await reopen(store);
+      expect(store.structures?.read()).toEqual([['a', 'b']]);
+    });
+
     it('store yields keys in byte order within a range', async (ctx) => {
       const store = await open();
       if (!store.features.ordered) ctx.skip('store does not declare ordered keys');

@@ -4,7 +4,9 @@ import { isDeepStrictEqual, types } from 'node:util';
 import { deserialize, serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { fitsMsgpack, MAX_DEPTH } from '../../src/serializers/fast-structured-check.js';
+import { SharedRecords } from '../../src/serializers/records.js';
 import { structured } from '../../src/serializers/structured.js';
+import { MemoryStore } from '../../src/stores/memory.js';
 
 /**
  * The structured serializer must give back exactly what `v8.deserialize(v8.serialize(v))` gives,
@@ -171,20 +173,47 @@ function compare(a: unknown, b: unknown): void {
   if (!invalidDate && !isDeepStrictEqual(a, b)) fail('', 'not isDeepStrictEqual');
 }
 
+/** How a round trip is made: `structured` itself, or through a store's shared structure table. */
+interface Codec {
+  dump(value: unknown): Uint8Array;
+  load(bytes: Uint8Array): unknown;
+}
+
+const plain: Codec = { dump, load: (bytes) => structured.load(bytes) };
+
+/**
+ * The structured serializer with a structure table (src/serializers/records.ts), as a chest on the
+ * default store uses it. A first byte tells the load which of its two outputs it is given, as the
+ * value's kind does in a store.
+ */
+function withTable(): Codec {
+  const records = new SharedRecords(new MemoryStore().structures);
+  return {
+    dump(value) {
+      const bytes = records.dump(value);
+      return Buffer.concat([Buffer.of(records.shared ? 1 : 0), bytes]);
+    },
+    load(bytes) {
+      const rest = bytes.subarray(1);
+      return bytes[0] === 1 ? records.load(rest) : structured.load(rest);
+    },
+  };
+}
+
 /** Dumps and loads `value` and checks it against V8; returns the first byte written. */
-function expectAsV8(value: unknown): number | undefined {
+function expectAsV8(value: unknown, codec: Codec = plain): number | undefined {
   const v8Error = errorOf(() => viaV8(value));
   if (v8Error !== undefined) {
-    const ours = errorOf(() => dump(value));
+    const ours = errorOf(() => codec.dump(value));
     expect(ours, 'V8 throws, so must dump').toBeDefined();
     expect(ours!.message).toBe(v8Error.message);
     return undefined;
   }
   const expected = viaV8(value);
-  const bytes = dump(value);
-  compare(structured.load(padded(bytes)), expected);
+  const bytes = codec.dump(value);
+  compare(codec.load(padded(bytes)), expected);
   // Loading from a Buffer (as stores return) too.
-  compare(structured.load(Buffer.from(bytes)), expected);
+  compare(codec.load(Buffer.from(bytes)), expected);
   return bytes[0];
 }
 
@@ -421,6 +450,16 @@ describe('structured: same as V8, whichever format', () => {
       fc.assert(
         fc.property(arb, (v) => {
           expectAsV8(v);
+        }),
+        { numRuns: 400 },
+      );
+    });
+    it(`round-trips ${name} through one shared structure table`, () => {
+      // One table for every run: later values meet the structures of earlier ones.
+      const codec = withTable();
+      fc.assert(
+        fc.property(arb, (v) => {
+          expectAsV8(v, codec);
         }),
         { numRuns: 400 },
       );

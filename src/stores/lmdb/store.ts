@@ -18,9 +18,11 @@ import type {
   StoreFeatures,
   StoreDamage,
   StoredValue,
+  StructureTable,
   SyncStore,
   WriteOp,
 } from '../types.js';
+import { decodeStructures, encodeStructures, STRUCTURES_KEY } from './structures.js';
 import {
   decodeRecord,
   encodeFile,
@@ -560,6 +562,34 @@ export class LmdbStore implements SyncStore {
       throw indexError(`cannot write the manifest of ${this.location}`, error, this.location);
     }
   }
+
+  /** Kept in the manifest table (see structures.ts), beside the manifest. */
+  readonly structures: StructureTable = {
+    read: () => {
+      this.assertOpen();
+      return decodeStructures(this.meta.get(STRUCTURES_KEY), this.location);
+    },
+    update: (accept, next) => {
+      this.assertWritable();
+      const run = (): boolean => {
+        if (!accept(decodeStructures(this.meta.get(STRUCTURES_KEY), this.location))) return false;
+        const text = encodeStructures(next);
+        this.txnBytes += text.length * 3;
+        this.meta.putSync(STRUCTURES_KEY, text);
+        return true;
+      };
+      // Asked while packing a value inside a write transaction of this store (`modify`): the table
+      // then commits with the entry that uses it.
+      if (this.txnId !== 0) return run();
+      try {
+        // Synced: a value referring to a structure must never outlive it, and this happens at most
+        // a few dozen times in a chest's life.
+        return this.transact(run, COMMIT_AND_FLUSH);
+      } catch (error) {
+        throw indexError(`cannot record new record structures in ${this.location}`, error, this.location);
+      }
+    },
+  };
 
   flush(): void {
     this.assertOpen();
