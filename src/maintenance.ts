@@ -11,7 +11,8 @@ import type { StoreDamage, SyncStore } from './stores/types.js';
  */
 
 /**
- * One damaged entry. `key` is undefined only when the stored key bytes cannot be decoded.
+ * One damaged entry. `key` is undefined when the stored key bytes cannot be decoded, and for damage
+ * to the chest's table of record structures, which belongs to no one key.
  *
  * @example
  * ```ts
@@ -165,6 +166,14 @@ export function verifyStore(store: SyncStore, options: MaintenanceOptions = {}):
     }
     checked++;
     options.onProgress?.(checked, total);
+  }
+  // The record structures values refer to (format 4): damage there is no one entry's, and a repair
+  // cannot mend it, but it is reported.
+  try {
+    store.structures?.read();
+  } catch (error) {
+    if (!isChestError(error) || error.code === ErrorCode.CLOSED) throw error;
+    damaged.push({ key: undefined, code: error.code, message: messageOf(error) });
   }
   const orphanFiles = store.orphanFiles?.() ?? [];
   const ok = damaged.length === 0 && orphanFiles.length === 0;

@@ -184,6 +184,15 @@ describe('shared record structures', () => {
     expect(error.message).toContain('record structures');
     expect(error.message).toContain("'r'");
     expect(chest.get('text')).toBe('plain');
+    const report = chest.verify();
+    expect(report.ok).toBe(false);
+    expect(report.damaged).toEqual([
+      {
+        key: undefined,
+        code: ErrorCode.CORRUPT,
+        message: expect.stringContaining('record structures') as string,
+      },
+    ]);
   });
 
   it('a value referring to a structure the table lacks is CHEST_CORRUPT', () => {
