@@ -15,8 +15,8 @@ const MAX_SHARED_KEYS = 64;
 /**
  * The `structured` serializer's msgpack path with the record structures kept once in the store
  * (`StructureTable`) instead of in every value. A small record such as
- * `{ id, name, tags, score }` is then 27 bytes instead of 49, and packs and unpacks about a third
- * faster, because the names are neither written nor read per value.
+ * `{ id, name, tags, score }` is then 22 bytes smaller (31 instead of 53 for id 999999), and its
+ * names are neither written nor read per value.
  *
  * Only values the structured serializer would write with msgpackr as a tree (no shared references
  * or cycles: see fast-structured-check.ts) come here; the rest go through `structured` as before.

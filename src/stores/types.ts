@@ -184,7 +184,7 @@ export interface KeyRange {
  * const store = new MemoryStore();
  * using chest = new Chest({ store, serializer: 'json' });
  * const meta: ChestMeta | undefined = store.readMeta();
- * console.log(meta); // { format: 1, serializer: 'json', compression: 'none' }
+ * console.log(meta); // { format: 4, serializer: 'json', compression: 'none' }
  * ```
  */
 export interface ChestMeta {
