@@ -19,9 +19,11 @@ export interface W4Params {
 export const DEFAULT_W4_N = 10_000_000;
 
 /**
- * Bytes of the data set as Chest's default serializer writes it: every key's UTF-8 bytes plus its
- * serialized record, which is what "bytes on disk within 2x the serialized data" is measured against.
- * Computed after the timed phases.
+ * Bytes of the data set serialized: every key's UTF-8 bytes plus its record as a self-contained value
+ * of Chest's default serializer (`structured.dump`, field names included), which is what "bytes on
+ * disk within 2x the serialized data" is measured against. The same figure for every peer, whatever
+ * it stores: a chest keeps its records' field names once per store (format 4), so its own entries
+ * are smaller than this. Computed after the timed phases.
  */
 export function serializedBytes(records: number): number {
   let total = 0;
