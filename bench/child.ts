@@ -42,6 +42,10 @@ async function fail(e: unknown): Promise<never> {
 
 async function main(job: Job): Promise<void> {
   const peer = await loadPeer(job.peer);
+  // Every peer's library is loaded before the memory baseline, as a static import does: lmdb-js
+  // allocates a 16 MiB buffer when it loads, a cost of the code rather than of the data, which the
+  // lmdb peer (imported statically) never counted and the lazily loaded chest peers did.
+  await peer.preload?.();
   if (job.kind === 'w5') {
     await w5Worker(peer, job, next, send);
     return;

@@ -76,6 +76,11 @@ export interface Peer {
   readonly boundedMemory: boolean;
   /** Called once in the coordinating process; returns a reason when the peer cannot run at all. */
   available?(): Promise<string | undefined>;
+  /**
+   * Loads the peer's library in the measuring process before the memory baseline is taken, for peers
+   * that import it lazily; statically imported libraries are loaded by then anyway.
+   */
+  preload?(): Promise<void>;
   capability(workload: WorkloadId, params: unknown): Capability;
   open(options: OpenOptions): Promise<Store>;
 }

@@ -48,6 +48,9 @@ export const asyncChestPeer: Peer = {
   capability(): Capability {
     return { ok: true };
   },
+  async preload() {
+    await asyncChestClass();
+  },
   async open(o: OpenOptions): Promise<Store> {
     const AsyncChestClass = await asyncChestClass();
     return new AsyncChestStore(
@@ -102,6 +105,9 @@ export const asyncChestRedisPeer: Peer = {
   },
   capability(_w: WorkloadId): Capability {
     return { ok: true, limit: redisCap() ?? REDIS_QUICK_LIMIT };
+  },
+  async preload() {
+    await Promise.all([asyncChestClass(), import(REDIS_ENTRY)]);
   },
   async open(o: OpenOptions): Promise<Store> {
     const url = process.env.SPILLCHEST_REDIS_URL;
