@@ -80,7 +80,7 @@ export interface Peer {
    * Loads the peer's library in the measuring process before the memory baseline is taken, for peers
    * that import it lazily; statically imported libraries are loaded by then anyway.
    */
-  preload?(): Promise<void>;
+  preload?(): Promise<unknown>;
   capability(workload: WorkloadId, params: unknown): Capability;
   open(options: OpenOptions): Promise<Store>;
 }

@@ -48,9 +48,7 @@ export const asyncChestPeer: Peer = {
   capability(): Capability {
     return { ok: true };
   },
-  async preload() {
-    await asyncChestClass();
-  },
+  preload: asyncChestClass,
   async open(o: OpenOptions): Promise<Store> {
     const AsyncChestClass = await asyncChestClass();
     return new AsyncChestStore(

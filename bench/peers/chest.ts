@@ -39,10 +39,6 @@ export function loadChestModule(): Promise<ChestModule> {
 
 let unavailable: string | undefined;
 
-async function preloadChest(): Promise<void> {
-  await loadChestModule();
-}
-
 class ChestStore implements Store {
   readonly setMode = 'sync';
   readonly getMode = 'sync';
@@ -101,7 +97,7 @@ export const chestPeer: Peer = {
   capability(_w: WorkloadId): Capability {
     return unavailable ? { ok: false, reason: unavailable } : { ok: true };
   },
-  preload: preloadChest,
+  preload: loadChestModule,
   open(o: OpenOptions): Promise<Store> {
     return openChest(o);
   },
@@ -123,7 +119,7 @@ export const chestLruPeer: Peer = {
       ? { ok: true }
       : { ok: false, reason: 'runs only W3 and W3s, where the eviction policy decides the figures' };
   },
-  preload: preloadChest,
+  preload: loadChestModule,
   open(o: OpenOptions): Promise<Store> {
     return openChest(o, { eviction: 'lru' });
   },
@@ -151,7 +147,7 @@ export const chestImmutablePeer: Peer = {
           reason: `runs only ${IMMUTABLE_WORKLOADS.join(', ')}, where clean values leave memory and are read back`,
         };
   },
-  preload: preloadChest,
+  preload: loadChestModule,
   open(o: OpenOptions): Promise<Store> {
     return openChest(o, { immutable: true });
   },
