@@ -76,7 +76,12 @@ function modelQuery(model: Map<string, Key>, query: KeyQuery): Key[] {
 function id(key: Key): string {
   return JSON.stringify(key, (_, v: unknown) => {
     if (typeof v === 'bigint') return `n:${v}`;
-    if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : Object.is(v, -0) ? 0 : v;
+    // JSON writes NaN and both infinities as null: each gets a name of its own (strings are prefixed).
+    if (typeof v === 'number') {
+      if (Number.isNaN(v)) return 'NaN';
+      if (!Number.isFinite(v)) return v > 0 ? 'Infinity' : '-Infinity';
+      return Object.is(v, -0) ? 0 : v;
+    }
     if (v === undefined) return 'u:';
     if (typeof v === 'string') return `s:${v}`;
     return v;
