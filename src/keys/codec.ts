@@ -280,12 +280,27 @@ function encodeToScratch(write: () => void, start = 0): void {
   try {
     write();
   } catch (error) {
-    if (error instanceof UnsupportedPart) {
-      const at = error.path.length === 0 ? '' : ` at ${error.path.map((i) => `[${i}]`).join('')}`;
-      throw new TypeError(`unsupported key type: ${describeType(error.value)}${at}`, { cause: error });
-    }
-    throw error;
+    throw keyError(error);
   }
+}
+
+/**
+ * `encodeToScratch` of one key. Hot path (every read that misses memory encodes its key): taking the
+ * key itself, not a closure over it, saves an allocation per call.
+ */
+function encodeKeyToScratch(key: unknown, start: number): void {
+  pos = start;
+  try {
+    writeValue(key, false, 0);
+  } catch (error) {
+    throw keyError(error);
+  }
+}
+
+function keyError(error: unknown): unknown {
+  if (!(error instanceof UnsupportedPart)) return error;
+  const at = error.path.length === 0 ? '' : ` at ${error.path.map((i) => `[${i}]`).join('')}`;
+  return new TypeError(`unsupported key type: ${describeType(error.value)}${at}`, { cause: error });
 }
 
 function releaseScratch(): void {
@@ -302,9 +317,7 @@ function copyScratch(): Buffer {
 }
 
 function encodeUnknown(key: unknown): Buffer {
-  encodeToScratch(() => {
-    writeValue(key, false, 0);
-  });
+  encodeKeyToScratch(key, 0);
   return copyScratch();
 }
 
@@ -370,9 +383,7 @@ export function keyIdentity(key: unknown): KeyIdentity {
       break;
   }
   // Encode after a leading 0x00 so the identity comes out of one latin1 read, without a concat.
-  encodeToScratch(() => {
-    writeValue(key, false, 0);
-  }, 1);
+  encodeKeyToScratch(key, 1);
   scratch[0] = 0;
   const identity = scratch.toString('latin1', 0, pos);
   releaseScratch();

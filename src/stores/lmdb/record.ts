@@ -34,8 +34,11 @@ export interface RecordHead {
   readonly kind: number;
   readonly codec: number;
   readonly checksum: number;
-  /** Id of the index transaction that wrote this version; 0 for entries older than stamps. */
-  readonly stamp: number;
+  /**
+   * The stamp: id of the index transaction that wrote this version; 0 for entries older than
+   * stamps. Named as `StoredValue` names it, so an inline entry is handed out as one, as it is.
+   */
+  readonly version: number;
 }
 
 export interface InlineRecord extends RecordHead {
@@ -102,33 +105,52 @@ export function encodeFile(
  */
 export function decodeRecord(bytes: Uint8Array, where: string): IndexRecord {
   // `length`, not `byteLength`: lmdb-js's reused read buffer reports its whole capacity as byteLength.
-  if (bytes.length < UNSTAMPED_HEADER) throw corrupt(where, 'index entry is shorter than its header');
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  const flags = buf[0]!;
-  const kind = buf[1]!;
-  const codec = buf[2]!;
+  const length = bytes.length;
+  if (length < UNSTAMPED_HEADER) throw corrupt(where, 'index entry is shorter than its header');
+  // Read straight from `bytes`, with no Buffer view over it: every read that misses memory decodes
+  // an entry, and each object it allocates is garbage for V8 to collect.
+  const flags = bytes[0]!;
+  const kind = bytes[1]!;
+  const codec = bytes[2]!;
   if ((flags & ~KNOWN_FLAGS) !== 0) throw corrupt(where, `index entry has unknown flags ${flags}`);
   const sealed = (flags & SEALED) !== 0;
-  const stored = buf.readUInt32LE(3);
+  const stored = uint32At(bytes, 3);
   const checksum = sealed ? sealChecksum(stored, kind, codec) : stored;
   const stamped = (flags & STAMPED) !== 0;
-  if (stamped && buf.byteLength < HEADER) throw corrupt(where, 'index entry is shorter than its header');
-  const stamp = stamped ? buf.readUInt32LE(STAMP_OFFSET) : 0;
+  if (stamped && length < HEADER) throw corrupt(where, 'index entry is shorter than its header');
+  const stamp = stamped ? uint32At(bytes, STAMP_OFFSET) : 0;
   const start = stamped ? HEADER : UNSTAMPED_HEADER;
   if ((flags & FILE) === 0) {
-    const data = Buffer.from(buf.subarray(start));
+    const data = copyOut(bytes, start, length);
     if (crc32(data) !== checksum) throw corrupt(where, 'inline value fails its checksum');
-    return { kind, codec, checksum, stamp, file: undefined, data };
+    return { kind, codec, checksum, version: stamp, file: undefined, data };
   }
-  if (buf.byteLength < start + 9) throw corrupt(where, 'file entry is too short');
+  if (length < start + 9) throw corrupt(where, 'file entry is too short');
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, length);
   const byteLength = buf.readDoubleLE(start);
   if (!Number.isSafeInteger(byteLength) || byteLength < 0)
     throw corrupt(where, 'file entry has a bad length');
   const file = buf.toString('utf8', start + 8);
   if (!isSafeName(file))
     throw corrupt(where, `file entry names an unsafe path ${JSON.stringify(file.slice(0, 200))}`);
-  return { kind, codec, checksum, stamp, file, byteLength };
+  return { kind, codec, checksum, version: stamp, file, byteLength };
 }
+
+function uint32At(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
+}
+
+/** Bytes `start` to `end` of `bytes` in a Buffer of their own, from Node's pool when small. */
+function copyOut(bytes: Uint8Array, start: number, end: number): Buffer {
+  const n = end - start;
+  const out = Buffer.allocUnsafe(n);
+  // For short values a JS loop is cheaper than the native copy and needs no view to copy from.
+  if (n <= SHORT_COPY) for (let i = 0; i < n; i++) out[i] = bytes[start + i]!;
+  else out.set(bytes.subarray(start, end));
+  return out;
+}
+
+const SHORT_COPY = 64;
 
 /**
  * Where a file entry's length (a float64) starts, read from its flags without decoding the rest;
@@ -144,7 +166,7 @@ export function fileFieldsAt(bytes: Uint8Array): number | undefined {
 /** The stamp of an encoded entry, without checking the rest of it: the cheap test of `version`. */
 export function readStamp(bytes: Uint8Array): number {
   if (bytes.length < HEADER || (bytes[0]! & STAMPED) === 0) return 0;
-  return (bytes[7]! | (bytes[8]! << 8) | (bytes[9]! << 16) | (bytes[10]! << 24)) >>> 0;
+  return uint32At(bytes, STAMP_OFFSET);
 }
 
 /** A name read from the index must stay inside the chest, whatever wrote it. */

@@ -208,9 +208,10 @@ export class LmdbStore implements SyncStore {
     for (let attempt = 0; attempt < 5; attempt++) {
       const record = this.readRecord(key);
       if (record === undefined) return undefined;
-      const { kind, codec, checksum, stamp: version } = record;
       this.quota?.touch(key);
-      if (record.file === undefined) return { kind, codec, data: record.data, checksum, version };
+      // An inline entry is a StoredValue already: no second object for every read.
+      if (record.file === undefined) return record;
+      const { kind, codec, checksum, version } = record;
       const file = path.join(this.location, record.file);
       let data: Buffer | undefined;
       try {
@@ -237,7 +238,7 @@ export class LmdbStore implements SyncStore {
   private sameVersion(key: Uint8Array, record: IndexRecord): boolean {
     this.root.resetReadTxn();
     const again = this.readRecord(key);
-    return again !== undefined && again.file === record.file && again.stamp === record.stamp;
+    return again !== undefined && again.file === record.file && again.version === record.version;
   }
 
   /**
@@ -249,9 +250,9 @@ export class LmdbStore implements SyncStore {
     for (let attempt = 0; attempt < 3; attempt++) {
       const record = this.readRecord(key);
       if (record === undefined) return undefined;
-      const { kind, codec, checksum, stamp: version } = record;
       this.quota?.touch(key);
-      if (record.file === undefined) return { kind, codec, data: record.data, checksum, version };
+      if (record.file === undefined) return record;
+      const { kind, codec, checksum, version } = record;
       const file = path.join(this.location, record.file);
       let data: Buffer | undefined;
       try {
@@ -1010,7 +1011,7 @@ const INLINE: IndexRecord = {
   kind: 0,
   codec: 0,
   checksum: 0,
-  stamp: 0,
+  version: 0,
   file: undefined,
   data: new Uint8Array(0),
 };
