@@ -37,6 +37,7 @@
  * always re-encodes to the same bytes.
  */
 import { Buffer } from 'node:buffer';
+import { copyBytes } from '../core/bytes.js';
 import { ChestError, ErrorCode, describeType } from '../errors.js';
 import type { Key } from './types.js';
 
@@ -76,7 +77,7 @@ const isArray = (value: unknown): value is readonly unknown[] => Array.isArray(v
 const SCRATCH_SIZE = 1024;
 /** A scratch grown beyond this for one long key is dropped afterwards rather than kept. */
 const SCRATCH_RETAIN = 64 * 1024;
-/** Up to this many chars or bytes, plain JS loops are faster than native Buffer calls. */
+/** Up to this many chars, a plain JS loop is faster than a native Buffer call. */
 const SHORT = 32;
 let scratch = Buffer.allocUnsafeSlow(SCRATCH_SIZE);
 let pos = 0;
@@ -274,50 +275,45 @@ function writeValue(value: unknown, nested: boolean, depth: number): void {
   throw new UnsupportedPart(value);
 }
 
-/** Runs `write` on the scratch from `start`, leaving the bytes before `pos`; bad key parts become a TypeError. */
-function encodeToScratch(write: () => void, start = 0): void {
-  pos = start;
-  try {
-    write();
-  } catch (error) {
-    throw keyError(error);
-  }
-}
-
 /**
- * `encodeToScratch` of one key. Hot path (every read that misses memory encodes its key): taking the
- * key itself, not a closure over it, saves an allocation per call.
+ * Runs `write(arg)` on the scratch from `start`, leaving the bytes before `pos`; bad key parts become
+ * a TypeError. `write` is a module-level function given its argument, not a closure over it: every
+ * read that misses memory encodes a key, and a closure per call was an allocation per read.
  */
-function encodeKeyToScratch(key: unknown, start: number): void {
+function encodeToScratch<T>(write: (arg: T) => void, arg: T, start: number): void {
   pos = start;
   try {
-    writeValue(key, false, 0);
+    write(arg);
   } catch (error) {
-    throw keyError(error);
+    if (error instanceof UnsupportedPart) {
+      const at = error.path.length === 0 ? '' : ` at ${error.path.map((i) => `[${i}]`).join('')}`;
+      throw new TypeError(`unsupported key type: ${describeType(error.value)}${at}`, { cause: error });
+    }
+    throw error;
   }
 }
 
-function keyError(error: unknown): unknown {
-  if (!(error instanceof UnsupportedPart)) return error;
-  const at = error.path.length === 0 ? '' : ` at ${error.path.map((i) => `[${i}]`).join('')}`;
-  return new TypeError(`unsupported key type: ${describeType(error.value)}${at}`, { cause: error });
-}
+const writeKey = (key: unknown): void => {
+  writeValue(key, false, 0);
+};
+
+const writeTuplePrefix = (prefix: readonly Key[]): void => {
+  writeByte(T_TUPLE);
+  writeElements(prefix, 1);
+};
 
 function releaseScratch(): void {
   if (scratch.length > SCRATCH_RETAIN) scratch = Buffer.allocUnsafeSlow(SCRATCH_SIZE);
 }
 
 function copyScratch(): Buffer {
-  const out = Buffer.allocUnsafe(pos);
-  // Like the ASCII loop above: for short keys a JS loop is cheaper than the native copy.
-  if (pos <= SHORT) for (let i = 0; i < pos; i++) out[i] = scratch[i]!;
-  else scratch.copy(out, 0, 0, pos);
+  const out = copyBytes(scratch, 0, pos);
   releaseScratch();
   return out;
 }
 
 function encodeUnknown(key: unknown): Buffer {
-  encodeKeyToScratch(key, 0);
+  encodeToScratch(writeKey, key, 0);
   return copyScratch();
 }
 
@@ -332,10 +328,7 @@ export function encodeKey(key: Key): Uint8Array {
  */
 export function encodeTuplePrefix(prefix: readonly Key[]): Uint8Array {
   if (!isArray(prefix)) throw new TypeError(`tuple prefix must be an array, got ${describeType(prefix)}`);
-  encodeToScratch(() => {
-    writeByte(T_TUPLE);
-    writeElements(prefix, 1);
-  });
+  encodeToScratch(writeTuplePrefix, prefix, 0);
   return copyScratch();
 }
 
@@ -383,7 +376,7 @@ export function keyIdentity(key: unknown): KeyIdentity {
       break;
   }
   // Encode after a leading 0x00 so the identity comes out of one latin1 read, without a concat.
-  encodeKeyToScratch(key, 1);
+  encodeToScratch(writeKey, key, 1);
   scratch[0] = 0;
   const identity = scratch.toString('latin1', 0, pos);
   releaseScratch();

@@ -1,3 +1,4 @@
+import { copyBytes } from '../../core/bytes.js';
 import { crc32 } from '../../values/crc32.js';
 import { sealChecksum } from '../../values/seal.js';
 import { ChestError, ErrorCode } from '../../errors.js';
@@ -121,7 +122,7 @@ export function decodeRecord(bytes: Uint8Array, where: string): IndexRecord {
   const stamp = stamped ? uint32At(bytes, STAMP_OFFSET) : 0;
   const start = stamped ? HEADER : UNSTAMPED_HEADER;
   if ((flags & FILE) === 0) {
-    const data = copyOut(bytes, start, length);
+    const data = copyBytes(bytes, start, length);
     if (crc32(data) !== checksum) throw corrupt(where, 'inline value fails its checksum');
     return { kind, codec, checksum, version: stamp, file: undefined, data };
   }
@@ -139,18 +140,6 @@ export function decodeRecord(bytes: Uint8Array, where: string): IndexRecord {
 function uint32At(bytes: Uint8Array, at: number): number {
   return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
 }
-
-/** Bytes `start` to `end` of `bytes` in a Buffer of their own, from Node's pool when small. */
-function copyOut(bytes: Uint8Array, start: number, end: number): Buffer {
-  const n = end - start;
-  const out = Buffer.allocUnsafe(n);
-  // For short values a JS loop is cheaper than the native copy and needs no view to copy from.
-  if (n <= SHORT_COPY) for (let i = 0; i < n; i++) out[i] = bytes[start + i]!;
-  else out.set(bytes.subarray(start, end));
-  return out;
-}
-
-const SHORT_COPY = 64;
 
 /**
  * Where a file entry's length (a float64) starts, read from its flags without decoding the rest;
