@@ -16,6 +16,11 @@
 export class SlotIndex {
   /** Identity of each slot (undefined for a free one); index 0 is never a slot. */
   private ids: unknown[] = [undefined];
+  /**
+   * Hash of each slot's identity, so that a removal finds its bucket without touching the identity
+   * itself: by the time an entry is evicted its key string has long left the CPU caches.
+   */
+  private hashes = new Int32Array(MIN_BUCKETS);
   /** Pairs (hash, slot); slot 0 marks an empty bucket. */
   private table = new Int32Array(2 * MIN_BUCKETS);
   private mask = MIN_BUCKETS - 1;
@@ -47,7 +52,14 @@ export class SlotIndex {
       return;
     }
     if (2 * (this.inTable + 1) > this.mask + 1) this.rehash(2 * (this.mask + 1));
-    this.place(hashOf(id), slot);
+    const hash = hashOf(id);
+    if (slot >= this.hashes.length) {
+      const grown = new Int32Array(Math.max(2 * this.hashes.length, slot + 1));
+      grown.set(this.hashes);
+      this.hashes = grown;
+    }
+    this.hashes[slot] = hash;
+    this.place(hash, slot);
     this.inTable++;
   }
 
@@ -55,12 +67,14 @@ export class SlotIndex {
   delete(slot: number): void {
     const id = this.ids[slot];
     this.ids[slot] = undefined;
-    if (!inTable(id)) {
+    // Only an identity that is not a string or a number can be in `others`, so a lookup there
+    // answers without a type check on `id` (which would read the cold string).
+    if (this.others.size > 0 && this.others.get(id) === slot) {
       this.others.delete(id);
       return;
     }
     const { table, mask } = this;
-    let i = hashOf(id) & mask;
+    let i = this.hashes[slot]! & mask;
     while (table[2 * i + 1] !== slot) {
       if (table[2 * i + 1] === 0) return; // not held
       i = (i + 1) & mask;
@@ -84,6 +98,7 @@ export class SlotIndex {
 
   clear(): void {
     this.ids = [undefined];
+    this.hashes = new Int32Array(MIN_BUCKETS);
     this.table = new Int32Array(2 * MIN_BUCKETS);
     this.mask = MIN_BUCKETS - 1;
     this.inTable = 0;
