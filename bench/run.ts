@@ -188,15 +188,12 @@ async function main(): Promise<void> {
     };
     log(`\n${w.title}: ${wr.summary}; ${runs} run(s) per peer`);
     const workloadStarted = performance.now();
-    const bench = new Bench({
-      name: id,
-      iterations: runs,
-      time: 0,
-      warmup: false,
-      retainSamples: true,
-      throws: false,
-    });
+    // The peers' runs are interleaved in rounds (run 1 of every peer, then run 2 of every peer...): this
+    // machine's speed drifts over minutes, and a peer whose runs all came in a slow stretch would carry
+    // that into every ratio against it. One tinybench Bench per round, one iteration per task.
+    const tasks: { readonly peer: string; readonly fn: () => Promise<{ overriddenDuration: number }> }[] = [];
     const byTask = new Map<string, PeerRun>();
+    const wallMs = new Map<string, number[]>();
 
     for (const peer of peers) {
       const reason = unavailable.get(peer.name);
@@ -233,42 +230,64 @@ async function main(): Promise<void> {
       }
       if (limit) log(`  ${id} ${peer.name}: reduced sizes: ${pr.summary}`);
       byTask.set(peer.name, pr);
-      bench.add(peer.name, async () => {
-        const dir = mkdtempSync(join(tmpRoot, `${id}-${peer.name}-`));
-        try {
-          const r = w.coordinate
-            ? await w.coordinate(peer, p, { dir, timeoutMs: timeoutFor(id), rssLimit, log })
-            : await runSampleInChild(
-                { kind: 'sample', workload: id, peer: peer.name, params: p, dir },
-                timeoutFor(id),
-                rssLimit,
-              );
-          pr.samples.push(r);
-          log(progress(id, peer.name, pr.samples.length, runs, r));
-          return { overriddenDuration: r.wallMs };
-        } finally {
-          rmSync(dir, { recursive: true, force: true });
-        }
+      wallMs.set(peer.name, []);
+      tasks.push({
+        peer: peer.name,
+        fn: async () => {
+          const dir = mkdtempSync(join(tmpRoot, `${id}-${peer.name}-`));
+          try {
+            const r = w.coordinate
+              ? await w.coordinate(peer, p, { dir, timeoutMs: timeoutFor(id), rssLimit, log })
+              : await runSampleInChild(
+                  { kind: 'sample', workload: id, peer: peer.name, params: p, dir },
+                  timeoutFor(id),
+                  rssLimit,
+                );
+            pr.samples.push(r);
+            log(progress(id, peer.name, pr.samples.length, runs, r));
+            return { overriddenDuration: r.wallMs };
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
+        },
       });
     }
 
-    await bench.run();
-
-    for (const task of bench.tasks) {
-      const pr = byTask.get(task.name);
-      if (!pr) continue;
-      const res = task.result;
-      if (res.state === 'errored') {
-        pr.status = 'failed';
-        const after = pr.samples.length > 0 ? ` (after ${pr.samples.length} of ${runs} runs)` : '';
-        pr.reason = scrub(`${res.error.message}${after}`);
-        log(`  ${id} ${pr.peer}: FAILED: ${pr.reason}`);
+    const failed = new Set<string>();
+    for (let round = 0; round < runs; round++) {
+      const bench = new Bench({
+        name: `${id} round ${round + 1}`,
+        iterations: 1,
+        time: 0,
+        warmup: false,
+        throws: false,
+      });
+      for (const t of tasks) if (!failed.has(t.peer)) bench.add(t.peer, t.fn);
+      if (bench.tasks.length === 0) break;
+      await bench.run();
+      for (const task of bench.tasks) {
+        const pr = byTask.get(task.name)!;
+        const res = task.result;
+        if (res.state === 'errored') {
+          // A failing run stops that peer: its error is its result.
+          failed.add(task.name);
+          pr.status = 'failed';
+          const after = pr.samples.length > 0 ? ` (after ${pr.samples.length} of ${runs} runs)` : '';
+          pr.reason = scrub(`${res.error.message}${after}`);
+          log(`  ${id} ${pr.peer}: FAILED: ${pr.reason}`);
+        } else if ('latency' in res) {
+          wallMs.get(task.name)!.push(res.latency.mean);
+        }
       }
-      const lat = 'latency' in res ? res.latency : undefined;
+    }
+
+    for (const [name, pr] of byTask) {
+      const lat = stat(wallMs.get(name)!);
+      const mean = lat === null ? 0 : wallMs.get(name)!.reduce((a, b) => a + b, 0) / lat.n;
       pr.tinybench = {
-        state: res.state,
-        runs: task.runs,
-        ...(lat ? { latencyMs: { p50: lat.p50, min: lat.min, max: lat.max, mean: lat.mean } } : {}),
+        state: failed.has(name) ? 'errored' : 'completed',
+        runs: lat?.n ?? 0,
+        ...(lat ? { latencyMs: { p50: lat.median, min: lat.min, max: lat.max, mean } } : {}),
       };
       summarizeSamples(
         pr,
