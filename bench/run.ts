@@ -315,7 +315,7 @@ async function main(): Promise<void> {
       ran: {
         date: m.date,
         machine: `${m.cpu}, ${m.cores} cores, ${(m.memoryBytes / GiB).toFixed(1)} GiB, Node ${m.node}`,
-        options: { runs, peers: peerNames, ...(quick ? { quick } : {}) },
+        options: { runs, order: 'rounds', peers: peerNames, ...(quick ? { quick } : {}) },
         durationS,
       },
     };

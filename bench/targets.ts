@@ -82,9 +82,25 @@ function ratioTarget(
     threshold,
     pass: value === null || threshold === null ? null : value >= threshold,
     detail: ok
-      ? `chest ${fmt(cv)} vs ${ref} ${fmt(rv)} ${figure}${reduced}`
+      ? `chest ${fmt(cv)} vs ${ref} ${fmt(rv)} ${figure}${reduced}${perRound(results.get(w), c, r, figure)}`
       : `n/a: ${why(w, [c, r], [CHEST, ref])}`,
   };
+}
+
+/**
+ * The ratio in each round, when the peers' runs were interleaved in rounds (run i of one peer next to
+ * run i of the other): how far one ratio moves within a run. Empty for results run peer after peer.
+ */
+function perRound(wr: WorkloadResult | undefined, c: PeerRun, r: PeerRun, figure: string): string {
+  if (wr?.ran?.options.order !== 'rounds' || c.samples.length !== r.samples.length || c.samples.length < 2)
+    return '';
+  const ratios = c.samples.map((s, i) => {
+    const a = s.figures[figure];
+    const b = r.samples[i]!.figures[figure];
+    return typeof a === 'number' && typeof b === 'number' && b > 0 ? a / b : Number.NaN;
+  });
+  if (!ratios.every(Number.isFinite)) return '';
+  return `; per round ${fmt(Math.min(...ratios))}×–${fmt(Math.max(...ratios))}×`;
 }
 
 function fmt(n: number): string {
