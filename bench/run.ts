@@ -2,9 +2,9 @@
  * spillchest benchmark suite: `npm run bench` (tsx bench/run.ts). See bench/README.md.
  *
  * This process only coordinates: every sample (one whole run of one workload by one peer) runs in a
- * fresh child process, forked from here, one after the other. tinybench keeps the repetition and sample
- * bookkeeping (one iteration = one whole workload run); the figures of a run come from phase timings
- * inside it, and their medians, min and max are computed here.
+ * fresh child process, forked from here, one after the other, the peers' runs interleaved in rounds.
+ * tinybench runs each round (one iteration = one whole workload run) and catches a failing run; the
+ * figures of a run come from phase timings inside it, and their medians, min and max are computed here.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, totalmem } from 'node:os';
