@@ -191,9 +191,8 @@ async function main(): Promise<void> {
     // The peers' runs are interleaved in rounds (run 1 of every peer, then run 2 of every peer...): this
     // machine's speed drifts over minutes, and a peer whose runs all came in a slow stretch would carry
     // that into every ratio against it. One tinybench Bench per round, one iteration per task.
-    const tasks: { readonly peer: string; readonly fn: () => Promise<{ overriddenDuration: number }> }[] = [];
+    const tasks: { readonly pr: PeerRun; readonly fn: () => Promise<{ overriddenDuration: number }> }[] = [];
     const byTask = new Map<string, PeerRun>();
-    const wallMs = new Map<string, number[]>();
 
     for (const peer of peers) {
       const reason = unavailable.get(peer.name);
@@ -230,9 +229,8 @@ async function main(): Promise<void> {
       }
       if (limit) log(`  ${id} ${peer.name}: reduced sizes: ${pr.summary}`);
       byTask.set(peer.name, pr);
-      wallMs.set(peer.name, []);
       tasks.push({
-        peer: peer.name,
+        pr,
         fn: async () => {
           const dir = mkdtempSync(join(tmpRoot, `${id}-${peer.name}-`));
           try {
@@ -253,7 +251,6 @@ async function main(): Promise<void> {
       });
     }
 
-    const failed = new Set<string>();
     for (let round = 0; round < runs; round++) {
       const bench = new Bench({
         name: `${id} round ${round + 1}`,
@@ -262,7 +259,7 @@ async function main(): Promise<void> {
         warmup: false,
         throws: false,
       });
-      for (const t of tasks) if (!failed.has(t.peer)) bench.add(t.peer, t.fn);
+      for (const t of tasks) if (t.pr.status !== 'failed') bench.add(t.pr.peer, t.fn);
       if (bench.tasks.length === 0) break;
       await bench.run();
       for (const task of bench.tasks) {
@@ -270,24 +267,31 @@ async function main(): Promise<void> {
         const res = task.result;
         if (res.state === 'errored') {
           // A failing run stops that peer: its error is its result.
-          failed.add(task.name);
           pr.status = 'failed';
           const after = pr.samples.length > 0 ? ` (after ${pr.samples.length} of ${runs} runs)` : '';
           pr.reason = scrub(`${res.error.message}${after}`);
           log(`  ${id} ${pr.peer}: FAILED: ${pr.reason}`);
-        } else if ('latency' in res) {
-          wallMs.get(task.name)!.push(res.latency.mean);
         }
       }
     }
 
-    for (const [name, pr] of byTask) {
-      const lat = stat(wallMs.get(name)!);
-      const mean = lat === null ? 0 : wallMs.get(name)!.reduce((a, b) => a + b, 0) / lat.n;
+    for (const pr of byTask.values()) {
+      // Each sample's wall time is what its task returned to tinybench as the iteration's duration.
+      const times = pr.samples.map((r) => r.wallMs);
+      const lat = stat(times);
       pr.tinybench = {
-        state: failed.has(name) ? 'errored' : 'completed',
-        runs: lat?.n ?? 0,
-        ...(lat ? { latencyMs: { p50: lat.median, min: lat.min, max: lat.max, mean } } : {}),
+        state: pr.status === 'failed' ? 'errored' : 'completed',
+        runs: times.length,
+        ...(lat
+          ? {
+              latencyMs: {
+                p50: lat.median,
+                min: lat.min,
+                max: lat.max,
+                mean: times.reduce((a, b) => a + b, 0) / times.length,
+              },
+            }
+          : {}),
       };
       summarizeSamples(
         pr,
