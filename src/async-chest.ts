@@ -23,6 +23,7 @@ import { openLmdbStore } from './core/open-lmdb.js';
 import { newMeta, serializerFor, upgradedMeta, valueCodec } from './core/meta.js';
 import { ReadWriteLock } from './core/lock.js';
 import {
+  closeFailure,
   decodeStored,
   forgetStored,
   isSpillFailure,
@@ -401,7 +402,9 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
 
   /**
    * Writes what is in memory, makes it durable and releases the store. A temporary chest is removed
-   * instead. Idempotent. Rejects, after closing, if some values could not be serialized.
+   * instead. Idempotent. Rejects, after closing, if the final flush failed (values that could not be
+   * serialized, a full disk): what it could not write is not on disk and is gone with the close, so
+   * call `flush()` first where such a failure must be handled with the chest still open.
    */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -417,7 +420,7 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
         try {
           await this.flushNow();
         } catch (error) {
-          failure = error instanceof Error ? error : new Error(String(error));
+          failure = closeFailure(error);
         }
       }
       this.closed = true;
@@ -575,7 +578,7 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
     }
   }
 
-  /** Spills least recently used entries until the tier is under its limits. Holds the lock. */
+  /** Spills the entries the eviction policy picks until the tier is under its limits. Holds the lock. */
   private async shrink(): Promise<void> {
     if (!this.tier.overBudget) return;
     await this.writeDirty(this.tier.victims(), true);

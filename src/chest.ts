@@ -32,6 +32,7 @@ import { FORMAT_VERSION, newMeta, serializerFor, upgradedMeta, valueCodec } from
 import { openLmdbStore } from './core/open-lmdb.js';
 import { DEFAULT_INLINE_THRESHOLD, resolveOptions } from './core/options.js';
 import {
+  closeFailure,
   decodeStored,
   describeKey,
   forgetStored,
@@ -171,8 +172,8 @@ export interface ChestStats {
  *
  * Keys are compared by value: strings, numbers, bigints, booleans, `null`, `undefined`, `Date`s and
  * arrays (tuples) of these. Values may be anything the serializer handles; binary values are stored
- * as their raw bytes. The least recently used values spill to disk when memory is full and come back
- * on the next `get`. `flush()` makes everything durable; a chest with a `path` reopens with its data.
+ * as their raw bytes. When memory is full, the values the eviction policy picks (SIEVE by default)
+ * spill to disk, and come back on the next `get`. `flush()` makes everything durable; a chest with a `path` reopens with its data.
  *
  * @example
  * ```ts
@@ -626,7 +627,9 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
 
   /**
    * Writes what is in memory, makes it durable and releases the store. A temporary chest is removed
-   * instead. Idempotent. Throws, after closing, if some values could not be serialized.
+   * instead. Idempotent. Throws, after closing, if the final flush failed (values that could not be
+   * serialized, a full disk): what it could not write is not on disk and is gone with the close, so
+   * call `flush()` first where such a failure must be handled with the chest still open.
    */
   close(): void {
     if (this.closed) return;
@@ -635,7 +638,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       try {
         this.flush();
       } catch (error) {
-        failure = error instanceof Error ? error : new Error(String(error));
+        failure = closeFailure(error);
       }
     }
     this.release();
@@ -790,7 +793,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     }
   }
 
-  /** Spills least recently used entries until the tier is under its limits. */
+  /** Spills the entries the eviction policy picks until the tier is under its limits. */
   private shrink(): void {
     if (!this.tier.overBudget) return;
     this.writeDirty(this.tier.victims(), true);

@@ -190,14 +190,26 @@ export function forgetStored<K, V>(tier: MemoryTier<K, V>, id: unknown): void {
   else tier.setFlags(slot, (flags & ~(Flag.ON_DISK | Flag.DISK_UNKNOWN)) | Flag.DIRTY);
 }
 
-export function unserializable(keys: readonly unknown[]): ChestError {
+export function unserializable(
+  keys: readonly unknown[],
+  fate = 'they stay in memory',
+  cause?: unknown,
+): ChestError {
   const shown = keys.slice(0, 10).map(describeKey).join(', ');
   const more = keys.length > 10 ? ` and ${keys.length - 10} more` : '';
-  return new ChestError(
-    ErrorCode.UNSERIALIZABLE,
-    `could not serialize the values of ${shown}${more}; they stay in memory`,
-    { keys },
-  );
+  const message = `could not serialize the values of ${shown}${more}; ${fate}`;
+  return new ChestError(ErrorCode.UNSERIALIZABLE, message, cause === undefined ? { keys } : { keys, cause });
+}
+
+/**
+ * The error a close reports for a flush that failed. The chest closes anyway (a `using` block leaves
+ * no way to retry), so values that could not be serialized are gone: the message must not say they
+ * stay in memory.
+ */
+export function closeFailure(error: unknown): Error {
+  if (isChestError(error, ErrorCode.UNSERIALIZABLE) && error.keys !== undefined)
+    return unserializable(error.keys, 'the chest closed without them', error);
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 export function describeKey(key: unknown): string {

@@ -83,6 +83,20 @@ describe('AsyncChest', () => {
     expect(isChestError(error, ErrorCode.CLOSED)).toBe(true);
   });
 
+  it('AsyncChest close reports the values it could not write, and says the chest closed without them', async () => {
+    const path = freshPath();
+    const chest = await AsyncChest.open<string>({ path });
+    await chest.set('ok', 1);
+    await chest.set('fn', () => 1);
+    const error: unknown = await chest.close().catch((e: unknown) => e);
+    expect(isChestError(error, ErrorCode.UNSERIALIZABLE)).toBe(true);
+    expect((error as { keys: unknown[] }).keys).toEqual(['fn']);
+    expect((error as Error).message).toContain('closed without them');
+    const again = await AsyncChest.open<string>({ path });
+    expect(await collect(again.keys())).toEqual(['ok']);
+    await again.close();
+  });
+
   it('AsyncChest.open rejects a serializer other than the one the chest was written with', async () => {
     const path = freshPath();
     await (await AsyncChest.open({ path, serializer: 'json' })).close();

@@ -276,6 +276,20 @@ describe('Chest, as the original chest is tested', () => {
     expect(c.get(5)).toBe(5);
   });
 
+  it('close reports the values it could not write, and says the chest closed without them', () => {
+    const dir = freshPath();
+    const c = new Chest<string, unknown>({ path: dir });
+    c.set('ok', 1);
+    c.set('fn', () => 1);
+    const error = expectCode(() => c.close(), ErrorCode.UNSERIALIZABLE);
+    expect(error.keys).toEqual(['fn']);
+    expect(error.message).toContain('closed without them');
+    expect(error.message).not.toContain('stay in memory');
+    expect(c.isClosed).toBe(true);
+    using again = new Chest<string, unknown>({ path: dir });
+    expect([...again.keys()]).toEqual(['ok']);
+  });
+
   it('Chest update from another chest overwrites by default', () => {
     using c1 = new Chest<string, string>();
     using c2 = new Chest<string, string>();
