@@ -1,5 +1,7 @@
+import type { Database } from 'lmdb';
 import { describe, expect, it } from 'vitest';
 import { Chest, ErrorCode } from '../../src/index.js';
+import { DiskQuota, MAX_RECENT } from '../../src/stores/lmdb/quota.js';
 import { expectCode, freshPath } from '../helpers.js';
 
 const value = (i: number): Uint8Array => new Uint8Array(10_000).fill(i);
@@ -55,6 +57,32 @@ describe('availableDisk', () => {
       if (!evicted.includes(`k${i}`)) expect(chest.get(`k${i}`)).toEqual(value(i));
     }
     expect(chest.size).toBe(12 - evicted.length);
+  });
+
+  it('keeps the order of use of at most MAX_RECENT keys; the longest unused leave the disk first', () => {
+    const key = (i: number): Buffer => Buffer.from(`k${i}`);
+    const stored = [key(-1), ...Array.from({ length: MAX_RECENT + 10 }, (_, i) => key(i))];
+    // The quota reads only `getKeys` of the index's table here.
+    const entries = { getKeys: () => stored } as unknown as Database<Buffer, Buffer>;
+    const quota = new DiskQuota(1e9, () => entries);
+    for (let i = 0; i < MAX_RECENT + 10; i++) quota.touch(key(i));
+    quota.touch(key(0)); // used again: now the most recent
+    // Never more than the cap: a Map of every key ever used would grow without bound.
+    expect(quota.tracked).toBe(MAX_RECENT);
+    const order = quota.oldest(new Set());
+    const take = (): string => {
+      const next = order.next();
+      if (next.done === true) throw new Error('the order ended early');
+      return next.value.toString();
+    };
+    const first = Array.from({ length: 11 }, take);
+    // The untouched key first, then the ten dropped from the order of use (k1 to k10; k0 came back), in
+    // key order, then the tracked keys from the least recently used.
+    expect(first).toEqual(['k-1', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8', 'k9', 'k10']);
+    expect(take()).toBe('k11');
+    const rest = [...order].map((k) => k.toString());
+    expect(rest.at(-1)).toBe('k0');
+    expect(rest).toHaveLength(MAX_RECENT - 1);
   });
 
   it('rejects a share or a bad mode', () => {

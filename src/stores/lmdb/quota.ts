@@ -7,9 +7,10 @@ import { fileFieldsAt } from './record.js';
  * its share of that: LMDB reuses the pages deletes free but never shrinks its file (`compact()`
  * gives them back), and it has a few pages of its own.
  *
- * It also keeps this process's order of use of the stored keys, oldest first, so that a chest used
- * as a cache can drop the least recently used entries from disk. Keys this process has not touched
- * count as older than any it has.
+ * It also keeps this process's order of use of the most recently used stored keys (at most
+ * `MAX_RECENT`), oldest first, so that a chest used as a cache can drop the least recently used
+ * entries from disk. Keys it does not hold count as older than any it does: those this process
+ * never touched, and those it touched longest ago once more than `MAX_RECENT` were touched since.
  */
 export class DiskQuota {
   private bytes: number | undefined;
@@ -41,6 +42,14 @@ export class DiskQuota {
     const id = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('hex');
     this.recent.delete(id);
     this.recent.set(id, true);
+    // Unbounded, this Map would hold every key the process ever read or wrote: memory outside
+    // `availableMemory`, and a RangeError past V8's 2^24 entries per Map.
+    if (this.recent.size > MAX_RECENT) this.recent.delete(this.recent.keys().next().value!);
+  }
+
+  /** How many keys the order of use holds now. */
+  get tracked(): number {
+    return this.recent.size;
   }
 
   forget(key: Uint8Array): void {
@@ -62,6 +71,13 @@ export class DiskQuota {
     return total;
   }
 }
+
+/**
+ * Keys whose order of use a quota keeps. Full, that is about 24 MiB of heap with 9-byte encoded keys
+ * and 30 MiB with 21-byte ones (measured). Past it the longest unused go, and count as untouched:
+ * the first to leave the disk, in key order.
+ */
+export const MAX_RECENT = 2 ** 18;
 
 /** Bytes an entry holds: its key and record, and its value file's length. */
 export function entryBytes(key: Uint8Array, record: Uint8Array): number {
