@@ -171,12 +171,18 @@ describe('Chest, as the original chest is tested', () => {
     using c = new Chest<number, string>({ inlineThreshold: 0, serializer: 'json' });
     c.set(1, 'one');
     c.flush();
+    const first = c.keyToFilename(1);
+    expect(fs.readFileSync(first, 'utf8')).toBe('"one"');
     c.set(1, 'uno');
     expect(c.get(1)).toBe('uno');
-    const file = c.keyToFilename(1);
-    expect(!fs.existsSync(file) || fs.readFileSync(file, 'utf8') === '"uno"' || c.inMemory(1)).toBe(true);
     c.flush();
-    expect(fs.readFileSync(c.keyToFilename(1), 'utf8')).toBe('"uno"');
+    // The new version has a file of its own, and the old one is gone.
+    const second = c.keyToFilename(1);
+    expect(second).not.toBe(first);
+    expect(fs.readFileSync(second, 'utf8')).toBe('"uno"');
+    expect(fs.existsSync(first)).toBe(false);
+    c.spill();
+    expect(c.get(1)).toBe('uno');
   });
 
   it('sizeOf is a whole number, small for a short string, exact for binary data', () => {

@@ -89,8 +89,13 @@ describe('Chest shared by several processes', () => {
     expect(await peer(dir, 'get', 'x')).toBe('a1');
     a.delete('x');
     expect(await peer(dir, 'get', 'x')).toBeNull();
-    // And what another durable process set is here as soon as it exits, even killed without closing.
-    await peer(dir, 'set-durable', 'y', '"b1"');
+    // And what another durable process set is here once that process is killed, without closing.
+    const killed = await runTs(peerFile, [dir, 'set-durable', 'y', '"b1"']);
+    expect({ code: killed.code, signal: killed.signal, stderr: killed.stderr }).toEqual({
+      code: null,
+      signal: 'SIGKILL',
+      stderr: '',
+    });
     expect(a.get('y')).toBe('b1');
   });
 

@@ -83,7 +83,9 @@ describe('README examples run as written', () => {
   it.each(readme.map((e) => [e.name, e.lang] as const))('%s (%s)', (name) => {
     const outcome = outcomes.get(name);
     expect(outcome?.status === 'failed' ? outcome.detail : outcome?.status).not.toBe(undefined);
-    if (outcome!.status === 'skipped') console.warn(`${name} skipped: ${outcome!.detail}`);
+    // CI installs what every example needs (numpy, Redis): there a skipped example fails.
+    if (outcome!.status === 'skipped' && process.env.CI !== 'true')
+      console.warn(`${name} skipped: ${outcome!.detail}`);
     else expect(outcome!.status, outcome!.detail).toBe('ok');
   });
 });
