@@ -202,13 +202,21 @@ export function unserializable(
 }
 
 /**
- * The error a close reports for a flush that failed. The chest closes anyway (a `using` block leaves
- * no way to retry), so values that could not be serialized are gone: the message must not say they
- * stay in memory.
+ * The error a close reports for a flush that failed (a full disk, an I/O error, values that cannot
+ * be serialized). The chest closes anyway (a `using` block leaves no way to retry), so what the
+ * flush could not write is gone, and the message says so, under the flush's own code.
  */
 export function closeFailure(error: unknown): Error {
   if (isChestError(error, ErrorCode.UNSERIALIZABLE) && error.keys !== undefined)
     return unserializable(error.keys, 'the chest closed without them', error);
+  if (error instanceof ChestError) {
+    const message = `${error.message}; the chest closed without what it could not write`;
+    return new ChestError(error.code, message, {
+      cause: error,
+      ...(error.keys === undefined ? {} : { keys: error.keys }),
+      ...(error.file === undefined ? {} : { file: error.file }),
+    });
+  }
   return error instanceof Error ? error : new Error(String(error));
 }
 

@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Chest, ErrorCode, isChestError, type ChestOptions } from '../../src/index.js';
+import { indexError } from '../../src/stores/lmdb/disk.js';
+import { expectCode } from '../helpers.js';
 
 /**
  * A full disk on every write path, on a small tmpfs this test mounts itself (it needs root, or a
@@ -156,6 +158,45 @@ describe('a full disk', () => {
       if (i % 20 === 19) for (let j = i - 19; j <= i; j++) model.set(`k${j}`, 'x'.repeat(3000) + String(j));
     });
     expect(message).toContain('index');
+  });
+
+  it('on close: DISK_FULL, the chest closes and says what it left unwritten; what was flushed stays', async ({
+    skip,
+  }) => {
+    if (!mounted) skip();
+    const dir = path.join(mountPoint, 'chest');
+    fs.writeFileSync(path.join(mountPoint, 'ballast'), Buffer.alloc(1200 * 1024, 1));
+    const chest = new Chest<string, unknown>({
+      path: dir,
+      availableMemory: 64 * 2 ** 20,
+      inlineThreshold: 4096,
+    });
+    chest.set('keep', 'precious');
+    chest.flush();
+    // More than the disk has left, all of it only in memory until the close.
+    for (let i = 0; i < 60; i++) chest.set(`k${i}`, bytes(i, 20_000));
+    const error = expectCode(() => chest.close(), ErrorCode.DISK_FULL);
+    expect(error.message).toContain('the chest closed without what it could not write');
+    expect(isChestError(error.cause, ErrorCode.DISK_FULL)).toBe(true);
+    expect(chest.isClosed).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(rejections).toEqual([]);
+    fs.rmSync(path.join(mountPoint, 'ballast'));
+    using again = new Chest<string, unknown>({ path: dir });
+    expect(again.get('keep')).toBe('precious');
+    expect(again.verify().damaged).toEqual([]);
+  });
+
+  it('an EIO from LMDB counts as a full disk only when the disk is low on space, as LMDB reports one', ({
+    skip,
+  }) => {
+    if (!mounted) skip();
+    const eio = Object.assign(new Error('Input/output error'), { code: 5 });
+    // The tmpfs is 2 MiB in all: below the 4 MiB taken as low.
+    expect(indexError('cannot commit', eio, mountPoint).code).toBe(ErrorCode.DISK_FULL);
+    expect(indexError('cannot commit', eio, os.tmpdir()).code).toBe(ErrorCode.IO);
+    const enospc = Object.assign(new Error('No space left on device'), { code: 'ENOSPC' });
+    expect(indexError('cannot commit', enospc, os.tmpdir()).code).toBe(ErrorCode.DISK_FULL);
   });
 
   it('on compute, which commits at once: DISK_FULL, the key keeps its previous value', async ({ skip }) => {
