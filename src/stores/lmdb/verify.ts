@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Database } from 'lmdb';
 import { isChestError, ErrorCode } from '../../errors.js';
+import { LargeSet } from '../../core/large-set.js';
 import type { StoreDamage } from '../types.js';
 import { decodeRecord, fileFieldsAt } from './record.js';
 import { isStaleTemporary, readValueFile, removeQuietly } from './files.js';
@@ -59,14 +60,15 @@ function fileNamed(bytes: Uint8Array): string | undefined {
  * temporaries of writers that no longer run, and a compaction's leftovers.
  */
 export function orphanFiles(access: IndexAccess): string[] {
-  const referenced = new Set<string>();
+  // Not a Set: a chest may hold more value files than V8 allows one Set to hold.
+  const referenced = new LargeSet();
   for (const name of access.files.getKeys({})) referenced.add(name);
   for (const { value } of access.entries.getRange({})) {
     const name = fileNamed(value);
     if (name !== undefined) referenced.add(name);
   }
   const out: string[] = [];
-  const listed = new Set<string>();
+  const listed = new LargeSet();
   const indexName = path.relative(access.location, access.indexDir);
   const walk = (rel: string): void => {
     let dirents: fs.Dirent[];
@@ -109,8 +111,8 @@ export function orphanFiles(access: IndexAccess): string[] {
 function sameFileAsReferenced(
   access: IndexAccess,
   name: string,
-  referenced: ReadonlySet<string>,
-  listed: ReadonlySet<string>,
+  referenced: LargeSet,
+  listed: LargeSet,
 ): boolean {
   const folded = foldCase(name);
   for (const candidate of referenced) {
