@@ -7,8 +7,10 @@ describe('AsyncChest against a Map', () => {
   it('AsyncChest behaves as a Map under random operations, reopens and budgets', async () => {
     await runModel(
       () => freshPath(),
-      (path, budget, inlineThreshold) =>
-        asyncChestSubject(new AsyncChest<Key, Value>({ path, availableMemory: budget, inlineThreshold })),
+      (path, budget, inlineThreshold, variant) =>
+        asyncChestSubject(
+          new AsyncChest<Key, Value>({ path, availableMemory: budget, inlineThreshold, ...variant }),
+        ),
       process.env.CI === undefined ? 150 : 80,
     );
   });

@@ -105,8 +105,10 @@ forEachTarget((target) => {
     it('AsyncChest on Redis behaves as a Map under random operations', async () => {
       await runModel(
         prefix,
-        (p, budget) =>
-          asyncChestSubject(new AsyncChest<Key, Value>({ store: store(p, 1024), availableMemory: budget })),
+        (p, budget, _inline, { eviction }) =>
+          asyncChestSubject(
+            new AsyncChest<Key, Value>({ store: store(p, 1024), availableMemory: budget, eviction }),
+          ),
         process.env.CI === undefined ? 30 : 20,
       );
     });

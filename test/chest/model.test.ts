@@ -7,8 +7,8 @@ describe('Chest against a Map', () => {
   it('Chest behaves as a Map under random operations, reopens and budgets', async () => {
     await runModel(
       () => freshPath(),
-      (path, budget, inlineThreshold) =>
-        chestSubject(new Chest<Key, Value>({ path, availableMemory: budget, inlineThreshold })),
+      (path, budget, inlineThreshold, variant) =>
+        chestSubject(new Chest<Key, Value>({ path, availableMemory: budget, inlineThreshold, ...variant })),
       process.env.CI === undefined ? 150 : 80,
     );
   });

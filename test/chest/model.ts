@@ -77,8 +77,19 @@ export interface Subject {
   close(): Awaitable<void>;
 }
 
-/** Opens a chest at `location` with the given budget and inline threshold. */
-export type OpenSubject = (location: string, budget: number, inlineThreshold: number) => Subject;
+/** Options a run of the model test varies besides the budget and the inline threshold. */
+export interface Variant {
+  readonly eviction: 'sieve' | 'lru';
+  readonly durable: boolean;
+}
+
+/** Opens a chest at `location` with the given budget, inline threshold and variant. */
+export type OpenSubject = (
+  location: string,
+  budget: number,
+  inlineThreshold: number,
+  variant: Variant,
+) => Subject;
 
 export function chestSubject(chest: Chest<Key, Value>): Subject {
   return {
@@ -151,9 +162,14 @@ export async function runModel(location: () => string, open: OpenSubject, numRun
       fc.array(opArb, { minLength: 1, maxLength: 40 }),
       fc.constantFrom(0, 16, 300, 2000, 1e6),
       fc.constantFrom(0, 64, 2048),
-      async (ops, budget, inlineThreshold) => {
+      // Durable writes sync every set: one run in four, to keep the test's time down.
+      fc.record({
+        eviction: fc.constantFrom('sieve', 'lru'),
+        durable: fc.constantFrom(false, false, false, true),
+      }),
+      async (ops, budget, inlineThreshold, variant) => {
         const where = location();
-        const reopen = (): Subject => open(where, budget, inlineThreshold);
+        const reopen = (): Subject => open(where, budget, inlineThreshold, variant);
         let chest = reopen();
         const model = new Map<string, [Key, Value]>();
         try {
