@@ -173,7 +173,8 @@ export interface ChestStats {
  * Keys are compared by value: strings, numbers, bigints, booleans, `null`, `undefined`, `Date`s and
  * arrays (tuples) of these. Values may be anything the serializer handles; binary values are stored
  * as their raw bytes. When memory is full, the values the eviction policy picks (SIEVE by default)
- * spill to disk, and come back on the next `get`. `flush()` makes everything durable; a chest with a `path` reopens with its data.
+ * spill to disk, and come back on the next `get`. `flush()` makes everything durable; a chest with
+ * a `path` reopens with its data.
  *
  * @example
  * ```ts
