@@ -211,6 +211,8 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   private dir: string;
   private temporary: boolean;
   private closed = false;
+  /** Set while a `compute` function runs: it must not write to this chest, nor close it. */
+  private computing = false;
 
   constructor(options: ChestOptions<K, V> = {}) {
     super();
@@ -466,7 +468,12 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
         if ((flags & Flag.DIRTY) !== 0)
           current = (flags & Flag.DELETED) !== 0 ? undefined : this.tier.value(slot);
         else current = stored === undefined ? undefined : this.decode(key, stored, false);
-        result = fn(current);
+        this.computing = true;
+        try {
+          result = fn(current);
+        } finally {
+          this.computing = false;
+        }
         written = result === undefined ? undefined : this.codec.encode(result);
         return written;
       });
@@ -550,6 +557,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
    */
   flush(): void {
     this.assertOpen();
+    this.assertNotComputing();
     const failed = this.writeDirty(this.tier.all(), false);
     this.store.flush();
     if (failed.length > 0) throw unserializable(failed);
@@ -561,6 +569,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
    */
   spill(keys?: Iterable<K>): void {
     this.assertOpen();
+    this.assertNotComputing();
     const slots: number[] = [];
     if (keys === undefined) slots.push(...this.tier.all());
     else {
@@ -634,6 +643,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
    */
   close(): void {
     if (this.closed) return;
+    this.assertNotComputing();
     let failure: Error | undefined;
     if (!this.temporary) {
       try {
@@ -649,6 +659,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   /** Deletes the chest and its directory from disk and closes it (chest's `drop`). */
   drop(): void {
     if (this.closed) return;
+    this.assertNotComputing();
     if (this.readOnly) throw new ChestError(ErrorCode.READ_ONLY, `${this.toString()} is open read-only`);
     this.release();
     if (this.store instanceof LmdbStore) fs.rmSync(this.dir, { recursive: true, force: true });
@@ -902,6 +913,17 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   private assertWritable(): void {
     this.assertOpen();
     if (this.readOnly) throw new ChestError(ErrorCode.READ_ONLY, `${this.toString()} is open read-only`);
+    this.assertNotComputing();
+  }
+
+  /**
+   * A write from inside a `compute` function would land beside the one `compute` is making in the
+   * same transaction, and the chest's memory would keep the wrong one; a close there would wait on
+   * that transaction forever.
+   */
+  private assertNotComputing(): void {
+    if (this.computing)
+      throw new TypeError(`${this.toString()}: a compute function must not write to the chest or close it`);
   }
 
   private assertOpen(): void {

@@ -42,6 +42,42 @@ describe('Chest compute', () => {
     expect(c.size).toBe(0);
   });
 
+  it('Chest compute refuses writes and a close from inside its function, and keeps the previous value', () => {
+    const dir = freshPath();
+    const c = new Chest<string, number>({ path: dir });
+    c.set('q', 1);
+    c.set('other', 5);
+    const writes: [string, (chest: Chest<string, number>) => unknown][] = [
+      ['compute', (chest) => chest.compute('q', () => 2)],
+      ['set', (chest) => chest.set('q', 99)],
+      ['delete', (chest) => chest.delete('other')],
+      ['clear', (chest) => chest.clear()],
+      ['flush', (chest) => chest.flush()],
+      ['spill', (chest) => chest.spill()],
+      ['close', (chest) => chest.close()],
+      ['drop', (chest) => chest.drop()],
+    ];
+    for (const [name, write] of writes) {
+      expect(
+        () =>
+          c.compute('q', (v) => {
+            write(c);
+            return v! + 100;
+          }),
+        name,
+      ).toThrow(/a compute function must not write to the chest or close it/);
+      expect(c.get('q'), name).toBe(1);
+      expect(c.get('other'), name).toBe(5);
+      expect(c.isClosed, name).toBe(false);
+    }
+    // Reads inside are fine, and the chest works on.
+    expect(c.compute('q', (v) => v! + c.get('other')!)).toBe(6);
+    c.close();
+    using again = new Chest<string, number>({ path: dir });
+    expect(again.get('q')).toBe(6);
+    expect(again.size).toBe(2);
+  });
+
   it('Chest compute sees a value set but not yet written', () => {
     using c = new Chest<string, number>();
     c.set('n', 5);
