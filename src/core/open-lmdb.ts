@@ -7,7 +7,8 @@ import type { DiskOptions } from '../options/disk.js';
 
 /**
  * Opens the default store of a chest at `dir`, refusing a directory that is not a chest: a file, a
- * non-empty folder without an index, or (read-only) a folder without one.
+ * non-empty folder without an index, (read-only) a folder without one, or a folder inside another
+ * chest.
  */
 export function openLmdbStore(
   dir: string,
@@ -28,6 +29,13 @@ export function openLmdbStore(
       );
     }
   }
+  const outer = enclosingChest(dir);
+  if (outer !== undefined) {
+    throw new ChestError(
+      ErrorCode.NOT_A_CHEST,
+      `${dir} is inside the chest at ${outer}, whose value files share that folder; open it elsewhere`,
+    );
+  }
   const { naming, inlineThreshold, readOnly, ...disk } = options;
   return new LmdbStore({
     path: dir,
@@ -36,4 +44,18 @@ export function openLmdbStore(
     readOnly,
     ...disk,
   });
+}
+
+/**
+ * The chest whose folder holds `dir`, if any. A chest inside another would have its files taken for
+ * the outer one's orphans (and removed by its repair), and could collide with its value files.
+ */
+function enclosingChest(dir: string): string | undefined {
+  let at = path.dirname(path.resolve(dir));
+  for (;;) {
+    if (fs.existsSync(path.join(at, INDEX_DIR, 'data.mdb'))) return at;
+    const up = path.dirname(at);
+    if (up === at) return undefined;
+    at = up;
+  }
 }

@@ -144,6 +144,32 @@ describe('verify, repair, compact', () => {
     expect(chest.get('fa')).toBe(big('fa'));
   });
 
+  it('a chest is refused inside another, and repair of the outer one leaves one found there alone', () => {
+    const outer = freshPath();
+    new Chest<string, number>({ path: outer }).close();
+    expectCode(() => new Chest({ path: path.join(outer, 'inner') }), ErrorCode.NOT_A_CHEST);
+    expectCode(() => new Chest({ path: path.join(outer, 'a', 'b') }), ErrorCode.NOT_A_CHEST);
+    expect(fs.existsSync(path.join(outer, 'inner'))).toBe(false);
+    // One made elsewhere and moved in (as chests could be made inside others before they were refused).
+    const elsewhere = freshPath();
+    const made = new Chest<string, Uint8Array>({ path: elsewhere, inlineThreshold: 0 });
+    made.set('k', new Uint8Array([1, 2, 3]));
+    made.close();
+    fs.renameSync(elsewhere, path.join(outer, 'inner'));
+    fs.writeFileSync(path.join(outer, 'stray'), 'x');
+    {
+      using c = new Chest<string, number>({ path: outer });
+      expect(c.verify().orphanFiles).toEqual(['stray']);
+      expect(c.repair().removedFiles).toEqual(['stray']);
+    }
+    const inner = fs.mkdtempSync(`${elsewhere}-back`);
+    fs.rmSync(inner, { recursive: true });
+    fs.renameSync(path.join(outer, 'inner'), inner);
+    using back = new Chest<string, Uint8Array>({ path: inner });
+    expect(back.get('k')).toEqual(new Uint8Array([1, 2, 3]));
+    expect(back.verify().ok).toBe(true);
+  });
+
   it('compact shrinks the index after many deletes, keeps every value and removes orphans', () => {
     const dir = freshPath();
     const chest = new Chest<number, string>({ path: dir, availableMemory: 0 });

@@ -80,8 +80,10 @@ export function orphanFiles(access: IndexAccess): string[] {
     for (const dirent of dirents) {
       const name = rel === '' ? dirent.name : `${rel}/${dirent.name}`;
       if (name === indexName) continue;
-      if (dirent.isDirectory()) walk(name);
-      else {
+      // Another chest's folder (made inside this one before chests refused that) is not ours to list.
+      if (dirent.isDirectory()) {
+        if (!fs.existsSync(path.join(access.location, name, indexName))) walk(name);
+      } else {
         listed.add(name);
         if (!referenced.has(name)) out.push(name);
       }
