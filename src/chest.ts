@@ -610,7 +610,8 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
 
   /**
    * Flushes and moves the chest to `newPath` (which must not exist), reopening it there. A temporary
-   * chest that is moved becomes a permanent one.
+   * chest that is moved becomes a permanent one. Refused with `CHEST_LOCKED` while another chest, in
+   * this process or another, has it open.
    */
   move(newPath: string): void {
     this.assertWritable();
@@ -618,6 +619,8 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       throw new TypeError('only a chest on its default store can be moved');
     const target = path.resolve(newPath);
     if (fs.existsSync(target)) throw new TypeError(`cannot move ${this.dir}: ${target} already exists`);
+    // Other chests on this folder would go on writing to a path that no longer holds it.
+    this.store.assertSoleUser('move');
     this.flush();
     this.store.close();
     try {

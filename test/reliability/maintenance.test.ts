@@ -193,6 +193,35 @@ describe('verify, repair, compact', () => {
     expect(again.verify().ok).toBe(true);
   });
 
+  it('move is refused while another chest in this process or another process has the folder open', async () => {
+    const dir = freshPath();
+    filled(dir, ['a']);
+    const chest = open(dir);
+    const target = `${dir}-moved`;
+    {
+      using other = open(dir);
+      expectCode(() => chest.move(target), ErrorCode.LOCKED);
+      other.set('b', 'b');
+      other.flush();
+      expect(chest.get('b')).toBe('b');
+    }
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(import.meta.dirname, '..', 'fixtures', 'hold-worker.ts'), dir],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    expectCode(() => chest.move(target), ErrorCode.LOCKED);
+    child.stdin.end();
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(fs.existsSync(target)).toBe(false);
+    chest.move(target);
+    expect(chest.path).toBe(target);
+    expect(chest.get('a')).toBe('a');
+    expect(chest.get('b')).toBe('b');
+    chest.drop();
+  });
+
   it('compact is refused while another chest in this process or another process has the index open', async () => {
     const dir = freshPath();
     filled(dir, ['a']);

@@ -80,7 +80,8 @@ function copyTable(source: RootDatabase, target: RootDatabase, name: string): vo
 }
 
 /** Pids, other than this one, that hold a reader slot of the index's environment. */
-function otherReaders(root: RootDatabase): number[] {
+/** Processes other than this one that have the index open (LMDB's reader table, dead ones cleared). */
+export function otherReaders(root: RootDatabase): number[] {
   root.readerCheck();
   const pids = new Set<number>();
   for (const line of root.readerList().split('\n').slice(1)) {

@@ -5,7 +5,7 @@ import { threadId } from 'node:worker_threads';
 import { crc32 } from '../../values/crc32.js';
 import type { Database, RootDatabase } from 'lmdb';
 import { closeIndex, indexUsers, openIndex } from './env.js';
-import { compactIndex } from './compact.js';
+import { compactIndex, otherReaders } from './compact.js';
 import { indexError, SpaceGuard } from './disk.js';
 import { DiskQuota, entryBytes } from './quota.js';
 import { orphanFiles, removeOrphans, repairIndex, TMP_DIR, type IndexAccess } from './verify.js';
@@ -768,6 +768,27 @@ export class LmdbStore implements SyncStore {
    * Removes orphan files, then rewrites the index compactly (see compact.ts): only when no other
    * store in this process and no other process has the index open, else `CHEST_LOCKED`.
    */
+  /**
+   * Throws `CHEST_LOCKED` unless this store is the only one with its index open, in this process
+   * and in any other: for what pulls the folder from under the others (a move).
+   */
+  assertSoleUser(what: string): void {
+    this.assertOpen();
+    if (indexUsers(this.indexDir) > 1) {
+      throw new ChestError(
+        ErrorCode.LOCKED,
+        `cannot ${what} ${this.location}: another chest in this process has it open`,
+      );
+    }
+    const others = otherReaders(this.root);
+    if (others.length > 0) {
+      throw new ChestError(
+        ErrorCode.LOCKED,
+        `cannot ${what} ${this.location}: processes ${others.join(', ')} have it open`,
+      );
+    }
+  }
+
   compact(): { bytesBefore: number; bytesAfter: number; removedFiles: string[] } {
     this.assertWritable();
     if (indexUsers(this.indexDir) > 1) {
