@@ -15,6 +15,17 @@ export function editIndex(dir: string, edit: (entries: Database<Buffer, Buffer>)
   void root.close();
 }
 
+/** Replaces (or with `undefined`, removes) the manifest of a closed chest. */
+export function editManifest(dir: string, text: string | undefined): void {
+  const root = open(indexOptions(path.join(dir, '.chest')));
+  const meta = root.openDB<string, string>({ name: 'meta', encoding: 'string' });
+  root.transactionSync(() => {
+    if (text === undefined) meta.removeSync('chest');
+    else meta.putSync('chest', text);
+  });
+  void root.close();
+}
+
 /** Every raw entry of a closed chest. */
 export function rawEntries(dir: string): { key: Buffer; value: Buffer }[] {
   const out: { key: Buffer; value: Buffer }[] = [];

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Chest, ErrorCode, type Damage } from '../../src/index.js';
 import { expectCode, freshPath } from '../helpers.js';
-import { editIndex, flipByte, rawEntries, truncateFile } from './damage-tools.js';
+import { editIndex, editManifest, flipByte, rawEntries, truncateFile } from './damage-tools.js';
 
 const big = (c: string): string => c.repeat(2000);
 const open = (dir: string): Chest<string, string> =>
@@ -142,6 +142,27 @@ describe('verify, repair, compact', () => {
     expect(fs.readFileSync(outside, 'utf8')).toBe('keep me');
     expect(chest.verify().ok).toBe(true);
     expect(chest.get('fa')).toBe(big('fa'));
+  });
+
+  it('a chest whose manifest is missing or damaged is refused as damaged, never taken for a new one', () => {
+    for (const manifest of [undefined, '{}', 'null', '[]', '{"format":"x","serializer":"json"}']) {
+      const dir = freshPath();
+      {
+        using c = new Chest<string, unknown>({ path: dir, serializer: 'json' });
+        c.set('a', { n: 1 });
+      }
+      editManifest(dir, manifest);
+      const error = expectCode(() => new Chest({ path: dir }), ErrorCode.CORRUPT);
+      expect(error.message, String(manifest)).toMatch(
+        manifest === undefined ? /manifest .* is missing/ : /manifest .* is damaged/,
+      );
+      expectCode(() => new Chest({ path: dir, serializer: 'json' }), ErrorCode.CORRUPT);
+      expectCode(() => new Chest({ path: dir, readOnly: true }), ErrorCode.CORRUPT);
+      // Nothing was rewritten: with the manifest put back, the chest reads as before.
+      editManifest(dir, JSON.stringify({ format: 4, serializer: 'json', compression: 'none' }));
+      using again = new Chest<string, unknown>({ path: dir });
+      expect(again.get('a')).toEqual({ n: 1 });
+    }
   });
 
   it('a chest is refused inside another, and repair of the outer one leaves one found there alone', () => {

@@ -545,14 +545,30 @@ export class LmdbStore implements SyncStore {
   readMeta(): ChestMeta | undefined {
     this.assertOpen();
     const text = this.meta.get('chest');
-    if (text === undefined) return undefined;
+    if (text === undefined) {
+      // A new chest has neither. Entries without a manifest are a chest that lost it: taken for a
+      // new one, it would be given the default serializer and its values read with the wrong one.
+      if (this.count() === 0 && !this.hasFiles()) return undefined;
+      throw new ChestError(
+        ErrorCode.CORRUPT,
+        `the manifest of ${this.location} is missing, but it holds entries`,
+      );
+    }
+    let meta: unknown;
     try {
-      return JSON.parse(text) as ChestMeta;
+      meta = JSON.parse(text);
     } catch (error) {
       throw new ChestError(ErrorCode.CORRUPT, `the manifest of ${this.location} is damaged`, {
         cause: error,
       });
     }
+    if (!isChestMeta(meta)) {
+      throw new ChestError(
+        ErrorCode.CORRUPT,
+        `the manifest of ${this.location} is damaged: ${text.slice(0, 200)}`,
+      );
+    }
+    return meta;
   }
 
   writeMeta(meta: ChestMeta): void {
@@ -1089,4 +1105,16 @@ class LmdbChangeFeed implements ChangeFeed {
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** A manifest as every format has written it: its version and serializer, and (format 2 on) compression. */
+function isChestMeta(value: unknown): value is ChestMeta {
+  if (typeof value !== 'object' || value === null) return false;
+  const { format, serializer, compression } = value as Partial<Record<keyof ChestMeta, unknown>>;
+  return (
+    Number.isInteger(format) &&
+    (format as number) >= 1 &&
+    typeof serializer === 'string' &&
+    (compression === undefined || typeof compression === 'string')
+  );
 }
