@@ -103,6 +103,8 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
   private readonly immutable: boolean;
   private readonly readOnly: boolean;
   private readonly durable: boolean;
+  /** Checks a custom `keyToFilename`'s name for a key at `set` (see `ResolvedOptions`). */
+  private readonly checkName: ((key: K) => void) | undefined;
   private readonly counters: Counters = {
     hits: 0,
     misses: 0,
@@ -131,6 +133,8 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
     this.readOnly = resolved.readOnly;
     this.immutable = resolved.immutable;
     this.durable = resolved.durable;
+    // File names are the default store's: another store never asks for one.
+    this.checkName = options.store === undefined ? resolved.checkName : undefined;
     this.tier = new MemoryTier<K, V>(resolved.budget, resolved.maxEntries, resolved.eviction);
     this.temporary = options.path === undefined && options.store === undefined;
     this.dir = options.store?.location ?? path.resolve(options.path ?? makeTemporaryDir());
@@ -261,6 +265,7 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
     this.assertWritable();
     const id = keyIdentity(key);
     assertKeyFits(key, id, this.store.features.maxKeyBytes);
+    this.checkName?.(key);
     const size = this.sizeOfValue(value, key);
     await this.exclusive(async () => {
       this.assertWritable();

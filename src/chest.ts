@@ -191,6 +191,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   private readonly codec: ValueCodec;
   private readonly sizeOfValue: (value: V, key: K) => number;
   private readonly naming: (key: K) => string;
+  private readonly checkName: ((key: K) => void) | undefined;
   private readonly onMiss: ((key: K) => void) | undefined;
   private readonly onOverflow: ((key: K) => void) | undefined;
   private readonly userOnEvict: ((keys: K[]) => void) | undefined;
@@ -221,6 +222,8 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     });
     this.inlineThreshold = resolved.inlineThreshold;
     this.naming = resolved.naming;
+    // File names are the default store's: another store never asks for one.
+    this.checkName = options.store === undefined ? resolved.checkName : undefined;
     this.sizeOfValue = resolved.sizeOf;
     this.onMiss = resolved.onMiss;
     this.onOverflow = resolved.onOverflow;
@@ -315,6 +318,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     this.assertWritable();
     const id = keyIdentity(key);
     assertKeyFits(key, id, this.store.features.maxKeyBytes);
+    this.checkName?.(key);
     const size = this.sizeOfValue(value, key);
     const slot = this.tier.find(id);
     if (this.durable) {
@@ -457,6 +461,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   compute(key: K, fn: (current: V | undefined) => V | undefined): V | undefined {
     this.assertWritable();
     const id = keyIdentity(key);
+    this.checkName?.(key);
     const slot = this.tier.find(id);
     const flags = slot === 0 ? 0 : this.tier.flags(slot);
     let result: V | undefined;

@@ -4,6 +4,7 @@ import { EVICTION_POLICIES, MAX_ENTRIES, type EvictionPolicy } from '../memory/t
 import { sizeOf as defaultSizeOf } from '../memory/size.js';
 import { diskOptions, type DiskOptions } from '../options/disk.js';
 import { defaultAvailableMemory, parseMemorySize, type MemorySize } from '../options/memory.js';
+import { describeKey } from './spill.js';
 
 /**
  * Default for `inlineThreshold`: see docs/ARCHITECTURE.md for the measurement behind it.
@@ -44,6 +45,12 @@ export interface ResolvedOptions<K extends Key, V> {
   readonly maxEntries: number;
   readonly inlineThreshold: number;
   readonly naming: (key: K) => string;
+  /**
+   * Checks the file name a user's `keyToFilename` gives a key, throwing a TypeError that names the
+   * key; `undefined` with the default naming, which cannot fail for a valid key. Called by `set`:
+   * a name refused at spill time would fail the whole batch, every other value's write with it.
+   */
+  readonly checkName: ((key: K) => void) | undefined;
   readonly sizeOf: (value: V, key: K) => number;
   readonly onMiss: ((key: K) => void) | undefined;
   readonly onOverflow: ((key: K) => void) | undefined;
@@ -90,6 +97,7 @@ export function resolveOptions<K extends Key, V>(
     maxEntries,
     inlineThreshold,
     naming: custom === undefined ? defaultKeyToFilename : (key: K) => safeRelativePath(custom(key)),
+    checkName: custom === undefined ? undefined : (key: K) => checkName(key, custom),
     sizeOf: options.sizeOf ?? defaultSizeOf,
     onMiss: options.onMiss,
     onOverflow: options.onOverflow,
@@ -101,4 +109,15 @@ export function resolveOptions<K extends Key, V>(
     durable: options.durable ?? false,
     disk,
   };
+}
+
+function checkName<K>(key: K, custom: (key: K) => string): void {
+  try {
+    safeRelativePath(custom(key));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new TypeError(`keyToFilename gives the key ${describeKey(key)} no usable file name: ${reason}`, {
+      cause: error,
+    });
+  }
 }

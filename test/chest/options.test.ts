@@ -88,4 +88,40 @@ describe('Chest and AsyncChest options', () => {
     }
     expect(await chest.size()).toBe(12 - evicted.length);
   });
+
+  it('a keyToFilename that gives a key no usable name fails that set, and every other value is written', async () => {
+    const naming = (key: string): string => {
+      if (key === 'bad') return '../outside';
+      if (key === 'throws') throw new Error('no name for this one');
+      return key;
+    };
+    const dir = freshPath();
+    {
+      using chest = new Chest<string, number>({ path: dir, inlineThreshold: 0, keyToFilename: naming });
+      chest.set('good', 1);
+      expect(() => chest.set('bad', 2)).toThrow(/keyToFilename gives the key 'bad' no usable file name/);
+      expect(() => chest.set('throws', 3)).toThrow(/no name for this one/);
+      expect(() => chest.compute('bad', () => 4)).toThrow(TypeError);
+      expect(chest.has('bad')).toBe(false);
+      chest.flush();
+    }
+    using again = new Chest<string, number>({ path: dir, keyToFilename: naming });
+    expect([...again.keys()]).toEqual(['good']);
+    expect(again.get('good')).toBe(1);
+
+    const adir = freshPath();
+    const achest = await AsyncChest.open<string, number>({
+      path: adir,
+      inlineThreshold: 0,
+      keyToFilename: naming,
+    });
+    await achest.set('good', 1);
+    const error: unknown = await achest.set('bad', 2).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    await achest.close();
+    const areopened = await AsyncChest.open<string, number>({ path: adir, keyToFilename: naming });
+    expect(await areopened.get('good')).toBe(1);
+    expect(await areopened.has('bad')).toBe(false);
+    await areopened.close();
+  });
 });
