@@ -214,6 +214,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   private closed = false;
   /** Set while a `compute` function runs: it must not write to this chest, nor close it. */
   private computing = false;
+  private dropped = false;
 
   constructor(options: ChestOptions<K, V> = {}) {
     super();
@@ -664,12 +665,19 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     if (failure !== undefined) throw failure;
   }
 
-  /** Deletes the chest and its directory from disk and closes it (chest's `drop`). */
+  /**
+   * Deletes the chest and its directory from disk and closes it (chest's `drop`). Again after a drop
+   * it does nothing; after a `close()` it throws `CHEST_CLOSED` (open the chest again to drop it).
+   */
   drop(): void {
-    if (this.closed) return;
+    if (this.dropped || (this.closed && this.temporary)) return;
+    // A closed chest's folder may be open elsewhere by now; dropping must go through an open chest.
+    if (this.closed)
+      throw new ChestError(ErrorCode.CLOSED, `${this.toString()} is closed: open it again to drop it`);
     this.assertNotComputing();
     if (this.readOnly) throw new ChestError(ErrorCode.READ_ONLY, `${this.toString()} is open read-only`);
     this.release();
+    this.dropped = true;
     if (this.store instanceof LmdbStore) fs.rmSync(this.dir, { recursive: true, force: true });
   }
 

@@ -341,6 +341,22 @@ describe('Chest as a Map', () => {
     expect(openFds()).toBeLessThanOrEqual(before);
   });
 
+  it('Chest drop after close throws CHEST_CLOSED and deletes nothing; after a drop it does nothing', () => {
+    const dir = freshPath();
+    const c = new Chest<string, number>({ path: dir });
+    c.set('a', 1);
+    c.close();
+    expectCode(() => c.drop(), ErrorCode.CLOSED);
+    const again = new Chest<string, number>({ path: dir });
+    expect(again.get('a')).toBe(1);
+    again.drop();
+    again.drop();
+    expect(fs.existsSync(dir)).toBe(false);
+    const temporary = new Chest<string, number>();
+    temporary.close();
+    temporary.drop();
+  });
+
   it('Chest errors are ChestErrors with a stable code', () => {
     const c = new Chest();
     c.close();
