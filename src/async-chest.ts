@@ -201,6 +201,7 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
 
   /** Sets the memory budget (a number or a string such as `'1 GB'`); lowering it spills at once. */
   async setAvailableMemory(value: MemorySize): Promise<void> {
+    this.assertOpen();
     const budget = parseMemorySize(value);
     await this.exclusive(async () => {
       this.tier.budget = budget;
@@ -346,13 +347,26 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
       }
       return out;
     });
-    yield* pending;
-    for await (const encoded of this.store.keys()) {
-      const key = decodeKey(encoded) as K;
-      const id = keyIdentity(key);
-      if (memoryOnly.has(id)) continue;
-      const slot = this.tier.find(id);
-      if (slot === 0 || (this.tier.flags(slot) & Flag.DELETED) === 0) yield key;
+    for (const key of pending) {
+      this.assertOpen();
+      yield key;
+    }
+    const stored = this.store.keys()[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        // Continued after a close, the store's iterator would fail with LMDB's own error.
+        this.assertOpen();
+        const next = await stored.next();
+        if (next.done === true) return;
+        const key = decodeKey(next.value) as K;
+        const id = keyIdentity(key);
+        if (memoryOnly.has(id)) continue;
+        const slot = this.tier.find(id);
+        if (slot === 0 || (this.tier.flags(slot) & Flag.DELETED) === 0) yield key;
+      }
+    } finally {
+      // Stopped early (a break, or the close above): the store's iterator lets its cursor go.
+      if (!this.closed) await stored.return?.();
     }
   }
 

@@ -97,6 +97,31 @@ describe('AsyncChest', () => {
     await again.close();
   });
 
+  it('AsyncChest iteration continued after close, and setAvailableMemory after it, fail with CHEST_CLOSED', async () => {
+    const chest = await AsyncChest.open<string, number>({ path: freshPath(), availableMemory: 0 });
+    for (let i = 0; i < 5; i++) await chest.set(`k${i}`, i);
+    await chest.flush();
+    const keys = chest.keys();
+    expect((await keys.next()).value).toBe('k0');
+    await chest.close();
+    const error: unknown = await keys.next().catch((e: unknown) => e);
+    expect(isChestError(error, ErrorCode.CLOSED), String(error)).toBe(true);
+    const budget: unknown = await chest.setAvailableMemory(10).catch((e: unknown) => e);
+    expect(isChestError(budget, ErrorCode.CLOSED)).toBe(true);
+  });
+
+  it('AsyncChest iteration stopped early lets the chest close and reopen cleanly', async () => {
+    const path = freshPath();
+    const chest = await AsyncChest.open<string, number>({ path, availableMemory: 0 });
+    for (let i = 0; i < 5; i++) await chest.set(`k${i}`, i);
+    await chest.flush();
+    for await (const key of chest.keys()) if (key === 'k1') break;
+    await chest.close();
+    const again = await AsyncChest.open<string, number>({ path });
+    expect(await collect(again.keys())).toHaveLength(5);
+    await again.close();
+  });
+
   it('AsyncChest.open rejects a serializer other than the one the chest was written with', async () => {
     const path = freshPath();
     await (await AsyncChest.open({ path, serializer: 'json' })).close();
