@@ -98,7 +98,7 @@ export function resolveOptions<K extends Key, V>(
     inlineThreshold,
     naming: custom === undefined ? defaultKeyToFilename : (key: K) => safeRelativePath(custom(key)),
     checkName: custom === undefined ? undefined : (key: K) => checkName(key, custom),
-    sizeOf: options.sizeOf ?? defaultSizeOf,
+    sizeOf: checkedSizeOf(options.sizeOf),
     onMiss: options.onMiss,
     onOverflow: options.onOverflow,
     onEvict: options.onEvict,
@@ -120,4 +120,24 @@ function checkName<K>(key: K, custom: (key: K) => string): void {
       cause: error,
     });
   }
+}
+
+/**
+ * A user's `sizeOf`, checked: a size that is not a finite number of bytes (NaN, a string) would
+ * turn the memory budget off without a word, so it fails the call that asked for it.
+ */
+function checkedSizeOf<K, V>(
+  sizeOf: ((value: V, key: K) => number) | undefined,
+): (value: V, key: K) => number {
+  if (sizeOf === undefined) return defaultSizeOf;
+  if (typeof sizeOf !== 'function') throw new TypeError(`sizeOf must be a function, got ${typeof sizeOf}`);
+  return (value, key) => {
+    const size: unknown = sizeOf(value, key);
+    if (typeof size !== 'number' || !Number.isFinite(size) || size < 0) {
+      throw new TypeError(
+        `sizeOf gave ${typeof size === 'string' ? JSON.stringify(size) : String(size)} for the key ${describeKey(key)}; it must return a finite number of bytes, 0 or more`,
+      );
+    }
+    return size;
+  };
 }

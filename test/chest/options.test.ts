@@ -124,4 +124,18 @@ describe('Chest and AsyncChest options', () => {
     expect(await areopened.has('bad')).toBe(false);
     await areopened.close();
   });
+
+  it('a sizeOf that is not a function is refused, and a size that is not a finite count of bytes fails its set', async () => {
+    expect(() => new Chest({ sizeOf: 5 as unknown as () => number })).toThrow(/sizeOf must be a function/);
+    for (const bad of [Number.NaN, -1, Infinity, '64' as unknown as number]) {
+      using chest = new Chest<string, string>({ availableMemory: 1000, sizeOf: () => bad });
+      expect(() => chest.set('k', 'v'), String(bad)).toThrow(/sizeOf gave .* for the key 'k'/);
+      expect(chest.has('k')).toBe(false);
+      expect(chest.memoryUsage).toBe(0);
+    }
+    const chest = await AsyncChest.open<string, string>({ sizeOf: () => Number.NaN });
+    const error: unknown = await chest.set('k', 'v').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    await chest.close();
+  });
 });
