@@ -46,4 +46,13 @@ describe('Chest opened read-only', () => {
     expect(fs.existsSync(p)).toBe(false);
     expect(() => new Chest({ readOnly: true })).toThrow(TypeError);
   });
+
+  it('Chest refuses to open for writing a chest this process has open read-only, with CHEST_LOCKED', () => {
+    const p = freshPath();
+    new Chest<string, number>({ path: p }).set('a', 1).close();
+    using reader = new Chest<string, number>({ path: p, readOnly: true });
+    const error = expectCode(() => new Chest<string, number>({ path: p }), ErrorCode.LOCKED);
+    expect(error.message).toContain('open read-only in this process');
+    expect(reader.get('a')).toBe(1);
+  });
 });

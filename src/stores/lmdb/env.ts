@@ -66,7 +66,9 @@ export function openIndex(indexDir: string, readOnly: boolean): IndexTables {
     return found.tables;
   }
   if (found !== undefined) {
-    throw new TypeError(
+    // One environment per index per process, and this one was opened read-only.
+    throw new ChestError(
+      ErrorCode.LOCKED,
       `${indexDir} is open read-only in this process; close it before opening it for writing`,
     );
   }
