@@ -625,6 +625,8 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       throw new TypeError('only a chest on its default store can be moved');
     const target = path.resolve(newPath);
     if (fs.existsSync(target)) throw new TypeError(`cannot move ${this.dir}: ${target} already exists`);
+    if (target.startsWith(this.dir + path.sep))
+      throw new TypeError(`cannot move ${this.dir} into a folder of its own (${target})`);
     // Other chests on this folder would go on writing to a path that no longer holds it.
     this.store.assertSoleUser('move');
     this.flush();

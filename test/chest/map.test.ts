@@ -298,6 +298,8 @@ describe('Chest as a Map', () => {
     const c = new Chest<string, number>({ inlineThreshold: 0 });
     c.set('a', 1);
     const old = c.path;
+    expect(() => c.move(path.join(old, 'inside'))).toThrow(/into a folder of its own/);
+    expect(c.get('a')).toBe(1);
     const target = freshPath('moved');
     c.move(target);
     expect(c.path).toBe(target);
