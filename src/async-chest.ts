@@ -3,7 +3,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { crc32 } from './values/crc32.js';
-import { ChestError, ErrorCode, isChestError } from './errors.js';
+import { ChestError, ErrorCode, isChestError, namingKey } from './errors.js';
 import { decodeKey, encodeKey, keyIdentity, type KeyIdentity } from './keys/codec.js';
 import { assertKeyFits } from './keys/limits.js';
 import type { Key } from './keys/types.js';
@@ -25,6 +25,7 @@ import { ReadWriteLock } from './core/lock.js';
 import {
   closeFailure,
   decodeStored,
+  describeKey,
   forgetStored,
   isSpillFailure,
   settleBatch,
@@ -528,7 +529,13 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
       this.counters.misses++;
       this.onMiss?.(key);
     }
-    const stored = await this.store.get(encoded);
+    let stored: StoredValue | undefined;
+    try {
+      stored = await this.store.get(encoded);
+    } catch (error) {
+      // Damage is reported naming the key, as Chest does.
+      throw namingKey(error, key, describeKey(key));
+    }
     if (stored === undefined) return undefined;
     const value = decodeStored(this.codec, key, stored) as V;
     this.counters.loads++;

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   AsyncChest,
@@ -119,6 +120,30 @@ describe('AsyncChest', () => {
     await chest.close();
     const again = await AsyncChest.open<string, number>({ path });
     expect(await collect(again.keys())).toHaveLength(5);
+    await again.close();
+  });
+
+  it('AsyncChest reports a damaged or missing value file naming the key, as Chest does', async () => {
+    const path = freshPath();
+    const chest = await AsyncChest.open<string, Uint8Array>({ path, inlineThreshold: 0, availableMemory: 0 });
+    await chest.set('a', new Uint8Array(100).fill(1));
+    await chest.set('b', new Uint8Array(100).fill(2));
+    await chest.flush();
+    await chest.close();
+    const reader = new Chest<string, Uint8Array>({ path, readOnly: true });
+    const a = reader.keyToFilename('a');
+    const b = reader.keyToFilename('b');
+    reader.close();
+    fs.writeFileSync(a, Buffer.alloc(100, 9));
+    fs.rmSync(b);
+    const again = await AsyncChest.open<string, Uint8Array>({ path });
+    const corrupt: unknown = await again.get('a').catch((e: unknown) => e);
+    expect(isChestError(corrupt, ErrorCode.CORRUPT), String(corrupt)).toBe(true);
+    expect((corrupt as { keys?: unknown[] }).keys).toEqual(['a']);
+    expect((corrupt as Error).message).toContain("(key 'a')");
+    const missing: unknown = await again.get('b').catch((e: unknown) => e);
+    expect(isChestError(missing, ErrorCode.MISSING_FILE), String(missing)).toBe(true);
+    expect((missing as { keys?: unknown[] }).keys).toEqual(['b']);
     await again.close();
   });
 
