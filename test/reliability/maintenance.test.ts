@@ -29,6 +29,20 @@ function byKey(damage: readonly Damage<string>[]): Record<string, ErrorCode> {
   return out;
 }
 
+/** Opens the chest at `dir` in another process; resolves once it is open, to a function that closes it. */
+async function holdOpenElsewhere(dir: string): Promise<() => Promise<void>> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(import.meta.dirname, '..', 'fixtures', 'hold-worker.ts'), dir],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  return async () => {
+    child.stdin.end();
+    await new Promise((resolve) => child.once('exit', resolve));
+  };
+}
+
 describe('verify, repair, compact', () => {
   it('verify of a sound chest reports every entry checked and nothing else', () => {
     const dir = freshPath();
@@ -226,15 +240,9 @@ describe('verify, repair, compact', () => {
       other.flush();
       expect(chest.get('b')).toBe('b');
     }
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(import.meta.dirname, '..', 'fixtures', 'hold-worker.ts'), dir],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
-    );
-    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    const release = await holdOpenElsewhere(dir);
     expectCode(() => chest.move(target), ErrorCode.LOCKED);
-    child.stdin.end();
-    await new Promise((resolve) => child.once('exit', resolve));
+    await release();
     expect(fs.existsSync(target)).toBe(false);
     chest.move(target);
     expect(chest.path).toBe(target);
@@ -252,15 +260,9 @@ describe('verify, repair, compact', () => {
       expectCode(() => chest.compact(), ErrorCode.LOCKED);
       expect(other.get('a')).toBe('a');
     }
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(import.meta.dirname, '..', 'fixtures', 'hold-worker.ts'), dir],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
-    );
-    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    const release = await holdOpenElsewhere(dir);
     expectCode(() => chest.compact(), ErrorCode.LOCKED);
-    child.stdin.end();
-    await new Promise((resolve) => child.once('exit', resolve));
+    await release();
     expect(chest.compact().bytesAfter).toBeGreaterThan(0);
     expect(chest.get('a')).toBe('a');
   });

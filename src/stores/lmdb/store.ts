@@ -781,21 +781,12 @@ export class LmdbStore implements SyncStore {
   }
 
   /**
-   * Removes orphan files, then rewrites the index compactly (see compact.ts): only when no other
-   * store in this process and no other process has the index open, else `CHEST_LOCKED`.
-   */
-  /**
    * Throws `CHEST_LOCKED` unless this store is the only one with its index open, in this process
    * and in any other: for what pulls the folder from under the others (a move).
    */
   assertSoleUser(what: string): void {
     this.assertOpen();
-    if (indexUsers(this.indexDir) > 1) {
-      throw new ChestError(
-        ErrorCode.LOCKED,
-        `cannot ${what} ${this.location}: another chest in this process has it open`,
-      );
-    }
+    this.assertSoleInProcess(what);
     const others = otherReaders(this.root);
     if (others.length > 0) {
       throw new ChestError(
@@ -805,14 +796,24 @@ export class LmdbStore implements SyncStore {
     }
   }
 
-  compact(): { bytesBefore: number; bytesAfter: number; removedFiles: string[] } {
-    this.assertWritable();
+  /** `CHEST_LOCKED` while another store in this process has the index open. */
+  private assertSoleInProcess(what: string): void {
     if (indexUsers(this.indexDir) > 1) {
       throw new ChestError(
         ErrorCode.LOCKED,
-        `cannot compact ${this.location}: another chest in this process has it open`,
+        `cannot ${what} ${this.location}: another chest in this process has it open`,
       );
     }
+  }
+
+  /**
+   * Removes orphan files, then rewrites the index compactly (see compact.ts): only when no other
+   * store in this process and no other process has the index open, else `CHEST_LOCKED`.
+   */
+  compact(): { bytesBefore: number; bytesAfter: number; removedFiles: string[] } {
+    this.assertWritable();
+    // Other processes are checked by compactIndex, with the index opened for the copy.
+    this.assertSoleInProcess('compact');
     const access = this.access();
     let removedFiles: string[];
     try {
@@ -1107,7 +1108,10 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** A manifest as every format has written it: its version and serializer, and (format 2 on) compression. */
+/**
+ * A manifest as every format has written it: its version, serializer and compression. A missing
+ * compression is let through: only `chest info` reads it, and it says 'unknown'.
+ */
 function isChestMeta(value: unknown): value is ChestMeta {
   if (typeof value !== 'object' || value === null) return false;
   const { format, serializer, compression } = value as Partial<Record<keyof ChestMeta, unknown>>;
