@@ -244,6 +244,11 @@ function checkTruncate(indexDir: string): void {
   const lock = path.join(indexDir, 'lock.mdb');
   const probe = path.join(indexDir, `truncate-${String(process.pid)}-${String(Date.now())}.probe`);
   const existing = fs.existsSync(lock);
+  // Open in another thread of this process already (it passed this check then). Closing a
+  // descriptor of the lock file would drop the POSIX locks the process holds on it through LMDB:
+  // the next process to open the index would then take itself for its only user and reset the
+  // lock file under the others (measured: an exclusive lock on it could then be taken).
+  if (existing && lockedHere(lock)) return;
   let fd: number;
   try {
     fd = existing ? fs.openSync(lock, 'r+') : fs.openSync(probe, 'wx', 0o600);
@@ -262,4 +267,29 @@ function checkTruncate(indexDir: string): void {
     fs.closeSync(fd);
     if (!existing) fs.rmSync(probe, { force: true });
   }
+}
+
+/**
+ * Whether this process holds a POSIX lock on `file`, from /proc/locks (Linux); false where that
+ * cannot be told.
+ */
+export function lockedHere(file: string): boolean {
+  let inode: bigint;
+  let locks: string;
+  try {
+    inode = fs.statSync(file, { bigint: true }).ino;
+    locks = fs.readFileSync('/proc/locks', 'utf8');
+  } catch {
+    return false;
+  }
+  const pid = String(process.pid);
+  // "1: POSIX  ADVISORY  READ 1234 08:01:5678 0 EOF", or with "->" after the number for a waiter.
+  for (const line of locks.split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    const at = fields[1] === '->' ? 2 : 1;
+    if (fields[at] !== 'POSIX' || fields[at + 3] !== pid) continue;
+    const id = fields[at + 4]?.split(':')[2];
+    if (id !== undefined && BigInt(id) === inode) return true;
+  }
+  return false;
 }
