@@ -13,6 +13,7 @@ import type { SerializerOption } from './serializers/index.js';
 import { resolveCompression, type CompressionName } from './values/compression.js';
 import type { ValueCodec } from './values/codec.js';
 import { LmdbStore } from './stores/lmdb/store.js';
+import type { WriteBehind } from './stores/lmdb/write-behind.js';
 import type { StoredValue, SyncStore } from './stores/types.js';
 import {
   compactStore,
@@ -43,6 +44,15 @@ import {
   type Counters,
   type SpillContext,
 } from './core/spill.js';
+import { spillBehind, takeBack, type BehindBatch } from './core/spill-behind.js';
+
+/**
+ * Entries a chest spills itself before it hands its spills to the spill thread
+ * (src/stores/lmdb/write-behind.ts): starting a thread costs tens of milliseconds, which only a
+ * chest that keeps spilling gains back. `SPILLCHEST_SPILL_THREAD=0` never starts it, `=1` from the
+ * first spill (the tests run both ways).
+ */
+const SPILL_THREAD_AFTER = 65_536;
 
 export { FORMAT_VERSION, DEFAULT_INLINE_THRESHOLD };
 
@@ -215,6 +225,11 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   /** Set while a `compute` function runs: it must not write to this chest, nor close it. */
   private computing = false;
   private dropped = false;
+  /** Batches handed to the spill thread and not yet settled, by ticket: their entries, to take back if they fail. */
+  private readonly behind = new Map<number, BehindBatch<K, V>>();
+  /** Entries this chest's `set`s have spilled without the spill thread (see `SPILL_THREAD_AFTER`). */
+  private spilledHere = 0;
+  private readonly spillThreadAfter = spillThreadAfter();
 
   constructor(options: ChestOptions<K, V> = {}) {
     super();
@@ -292,8 +307,13 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   }
 
   override get(key: K): V | undefined {
-    this.assertOpen();
+    this.checkOpen();
     let slot = this.tier.find(keyIdentity(key));
+    if (slot === 0 && this.behind.size > 0) {
+      // The key may be in a batch in flight, which goes back into memory if it fails.
+      this.settleBehind();
+      slot = this.tier.find(keyIdentity(key));
+    }
     if (slot !== 0 && !this.coherence.settled(slot)) slot = this.revalidate(slot, key);
     if (slot !== 0) {
       this.tier.touch(slot);
@@ -316,7 +336,8 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   }
 
   override set(key: K, value: V): this {
-    this.assertWritable();
+    // Batches in flight stay so: a key of one set again gets a new entry in memory, which wins.
+    this.assertWritable(false);
     const id = keyIdentity(key);
     assertKeyFits(key, id, this.store.features.maxKeyBytes);
     this.checkName?.(key);
@@ -329,7 +350,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     if (size > this.tier.budget && this.writeThrough(key, value, slot)) return this;
     if (slot !== 0) this.tier.replace(slot, value, size);
     else this.coherence.confirm(this.tier.add(id, key, value, size, Flag.DIRTY | Flag.DISK_UNKNOWN));
-    if (this.tier.overBudget) this.shrink();
+    if (this.tier.overBudget) this.shrink(true);
     return this;
   }
 
@@ -424,6 +445,8 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   /** Every entry once, as `keys()` orders them; with a query, the matching entries in key order. */
   override *entries(query?: KeyQuery): MapIterator<[K, V]> {
     for (const key of this.keys(query)) {
+      // A set during the iteration may have handed the key to the spill thread.
+      if (this.behind.size > 0) this.settleBehind();
       let slot = this.tier.find(keyIdentity(key));
       if (slot !== 0 && !this.coherence.settled(slot)) slot = this.revalidate(slot, key);
       if (slot !== 0) {
@@ -803,6 +826,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       if (isChestError(error, ErrorCode.UNSERIALIZABLE)) return false;
       throw error;
     }
+    this.settleBehind();
     this.store.write([{ type: 'put', key: encodeKey(key), value: stored }]);
     this.counters.bytesWritten += stored.data.byteLength;
     this.counters.spills++;
@@ -823,10 +847,64 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     }
   }
 
-  /** Spills the entries the eviction policy picks until the tier is under its limits. */
-  private shrink(): void {
+  /**
+   * Spills the entries the eviction policy picks until the tier is under its limits; for a `set`
+   * (`behind`), through the spill thread where it can take them.
+   */
+  private shrink(behind = false): void {
     if (!this.tier.overBudget) return;
-    this.writeDirty(this.tier.victims(), true);
+    const victims = this.tier.victims();
+    const writer = behind ? this.spillWriter() : undefined;
+    if (writer === undefined) {
+      if (behind) this.spilledHere += victims.length;
+      this.writeDirty(victims, true);
+      return;
+    }
+    const leftover = spillBehind(
+      this.spillContext(),
+      writer,
+      victims,
+      this.inlineThreshold,
+      (ticket, batch) => {
+        this.behind.set(ticket, batch);
+      },
+    );
+    // Collected without waiting: a failed batch's entries are back in memory at once.
+    this.settleBehind(false);
+    if (leftover.length > 0) this.writeDirty(leftover, true);
+  }
+
+  /** The spill thread, when this chest may hand it a spill now. */
+  private spillWriter(): WriteBehind | undefined {
+    // Alone on its path: a chest that others write beside checks every commit it sees, and the
+    // thread's are best seen as its own at once. Durable writes are synced by the `set` itself.
+    if (this.durable || this.coherence.watching || !(this.store instanceof LmdbStore)) return undefined;
+    if (this.spilledHere < this.spillThreadAfter) return undefined;
+    return this.store.spillWriter();
+  }
+
+  /**
+   * Settles the batches handed to the spill thread (all of them, or with `wait` false those
+   * finished): a committed batch is done with, a failed one's entries come back into memory as
+   * unwritten, to be written by this thread, whose write reports what is wrong.
+   */
+  private settleBehind(wait = true): void {
+    if (this.behind.size === 0 || !(this.store instanceof LmdbStore)) return;
+    const failed: BehindBatch<K, V>[] = [];
+    let outcomes = this.store.settleBehind(wait);
+    // Every batch after a failed one fails too: all of them are taken back at once, newest first,
+    // or a key's older value in an earlier batch would come back before its newer one.
+    if (!wait && outcomes.some((outcome) => !outcome.ok))
+      outcomes = outcomes.concat(this.store.settleBehind(true));
+    for (const outcome of outcomes) {
+      const batch = this.behind.get(outcome.ticket);
+      this.behind.delete(outcome.ticket);
+      if (!outcome.ok && batch !== undefined) failed.push(batch);
+    }
+    if (failed.length > 0)
+      takeBack(this.tier, failed, (slot) => {
+        this.coherence.confirm(slot);
+      });
   }
 
   /**
@@ -836,6 +914,9 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
    * If the store fails, nothing of the failed batch leaves memory.
    */
   private writeDirty(slots: readonly number[], evict: boolean): K[] {
+    // The store takes writes in order: the spill thread's first (a failed batch's entries come
+    // back into memory, where `slots` does not reach them; the next spill or flush writes them).
+    this.settleBehind();
     const failed: K[] = [];
     const ctx = this.spillContext();
     const coherence = this.coherence;
@@ -928,8 +1009,9 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     }
   }
 
-  private assertWritable(): void {
-    this.assertOpen();
+  private assertWritable(settle = true): void {
+    if (settle) this.assertOpen();
+    else this.checkOpen();
     if (this.readOnly) throw new ChestError(ErrorCode.READ_ONLY, `${this.toString()} is open read-only`);
     this.assertNotComputing();
   }
@@ -944,7 +1026,20 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       throw new TypeError(`${this.toString()}: a compute function must not write to the chest or close it`);
   }
 
+  /** Open, and nothing in flight to the spill thread: whatever follows sees the store whole. */
   private assertOpen(): void {
+    this.checkOpen();
+    if (this.behind.size > 0) this.settleBehind();
+  }
+
+  private checkOpen(): void {
     if (this.closed) throw new ChestError(ErrorCode.CLOSED, `${this.toString()} is closed`);
   }
+}
+
+function spillThreadAfter(): number {
+  const setting = process.env.SPILLCHEST_SPILL_THREAD;
+  if (setting === '0') return Infinity;
+  if (setting === '1') return 0;
+  return SPILL_THREAD_AFTER;
 }

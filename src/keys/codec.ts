@@ -323,6 +323,21 @@ export function encodeKey(key: Key): Uint8Array {
 }
 
 /**
+ * Encodes a key into `target` from `at`, before `end`: its length, or -1 when it does not fit there
+ * (nothing written). For a caller that places many keys in one buffer without a Buffer for each.
+ */
+export function encodeKeyInto(key: Key, target: Uint8Array, at: number, end: number): number {
+  encodeToScratch(writeKey, key, 0);
+  const n = pos;
+  if (at + n <= end) {
+    if (n <= 32) for (let i = 0; i < n; i++) target[at + i] = scratch[i]!;
+    else target.set(scratch.subarray(0, n), at);
+  }
+  releaseScratch();
+  return at + n <= end ? n : -1;
+}
+
+/**
  * The bytes every encoded tuple that starts with `prefix`'s elements begins with (the tuple tag and
  * the element encodings, no terminator). Pair with `prefixEnd` for a range scan.
  */

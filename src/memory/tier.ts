@@ -143,6 +143,11 @@ export class MemoryTier<K, V> {
     this.slots.replace(slot, undefined as V, size + ENTRY_OVERHEAD, flags);
   }
 
+  /** The size an entry was added with (its `sizeOf`), without the tier's overhead. */
+  sizeOf(slot: number): number {
+    return this.slots.size(slot) - ENTRY_OVERHEAD;
+  }
+
   /** Checksum of the store's copy of a clean entry, to tell later whether the value was changed in place. */
   checksum(slot: number): number {
     return this.slots.checksum(slot);

@@ -57,6 +57,7 @@ async function exercise(
   options: ChestOptions<string, unknown>,
   ballast: number,
   write: Write,
+  afterError?: (chest: Chest<string>) => void,
 ): Promise<string> {
   const dir = path.join(mountPoint, 'chest');
   fs.writeFileSync(path.join(mountPoint, 'ballast'), Buffer.alloc(ballast, 1));
@@ -74,6 +75,7 @@ async function exercise(
     }
   }
   expect(isChestError(error, ErrorCode.DISK_FULL), `after ${i} writes: ${String(error)}`).toBe(true);
+  afterError?.(chest);
   for (const [key, value] of model) expectSame(chest.get(key), value, key);
 
   fs.rmSync(path.join(mountPoint, 'ballast'));
@@ -103,16 +105,49 @@ function expectSame(actual: unknown, expected: unknown, key: string): void {
 const bytes = (i: number, n: number): Uint8Array => new Uint8Array(n).fill(i & 0xff);
 
 describe('a full disk', () => {
-  it('on a spill: DISK_FULL from the set that spilled, nothing lost, works again after space is freed', async ({
+  it('on a spill: DISK_FULL from a set that spills, nothing lost, works again after space is freed', async ({
     skip,
   }) => {
     if (!mounted) skip();
     await exercise({ availableMemory: 32 * 1024, inlineThreshold: 4096 }, 1024 * 1024, (chest, i, model) => {
       const key = `k${i % 7 === 6 ? i - 1 : i}`; // some overwrites
       const value = bytes(i, 3000 + (i % 3) * 4000);
-      chest.set(key, value);
+      // A set whose spill fails has still put its value in memory: the error is about the others.
       model.set(key, value);
+      chest.set(key, value);
     });
+  });
+
+  it('on a spill the spill thread commits: DISK_FULL from a later write, nothing lost, works again', async ({
+    skip,
+  }) => {
+    if (!mounted) skip();
+    const before = process.env.SPILLCHEST_SPILL_THREAD;
+    process.env.SPILLCHEST_SPILL_THREAD = '1';
+    try {
+      // Small values only, so that the thread takes every spill and meets the full disk itself.
+      await exercise(
+        { availableMemory: 32 * 1024 },
+        1200 * 1024,
+        (chest, i, model) => {
+          const key = `k${i % 7 === 6 ? i - 1 : i}`;
+          const value = { i, pad: 'p'.repeat(200 + (i % 5) * 100) };
+          model.set(key, value);
+          chest.set(key, value);
+        },
+        (chest) => {
+          // The thread met the full disk: it had batches, and the chest stopped handing it more.
+          const store = (
+            chest as unknown as { store: { behind?: { nextTicket: number }; behindOff: boolean } }
+          ).store;
+          expect(store.behind?.nextTicket ?? 0).toBeGreaterThan(1);
+          expect(store.behindOff).toBe(true);
+        },
+      );
+    } finally {
+      if (before === undefined) delete process.env.SPILLCHEST_SPILL_THREAD;
+      else process.env.SPILLCHEST_SPILL_THREAD = before;
+    }
   });
 
   it('on a flush: DISK_FULL from flush(), everything still readable, the next flush writes it all', async ({

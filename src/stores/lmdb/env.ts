@@ -98,6 +98,21 @@ export function openIndex(indexDir: string, readOnly: boolean): IndexTables {
   }
 }
 
+/**
+ * The tables of an index another thread of this process has open, for a worker thread (the spill
+ * thread): lmdb-js hands it the environments already open, gate included. Nothing else is done
+ * that `openIndex` does on a first open: the checks of the lock file there close a descriptor of
+ * it, which would drop the POSIX locks this process holds on it through LMDB, so that another
+ * process would take itself for the index's only user.
+ */
+export function attachIndex(indexDir: string): IndexTables {
+  const gate = openGate(indexDir, false);
+  const gated = gate === undefined ? run : <T>(action: () => T): T => holding(gate, indexDir, action);
+  const tables = openTables(indexDir, false, gated);
+  shared.set(fs.realpathSync(indexDir), { tables, gate, readOnly: false, users: 1 });
+  return tables;
+}
+
 function openTables(indexDir: string, readOnly: boolean, gated: <T>(action: () => T) => T): IndexTables {
   const root = open({ ...indexOptions(indexDir), readOnly });
   // Reader slots of processes that died (a crash, SIGKILL) stay taken until someone clears them.

@@ -30,6 +30,8 @@ const FILE = 1;
 const STAMPED = 2;
 const SEALED = 4;
 const KNOWN_FLAGS = FILE | STAMPED | SEALED;
+/** The flags byte of an inline entry as written now. */
+export const STAMPED_SEALED = STAMPED | SEALED;
 
 export interface RecordHead {
   readonly kind: number;
@@ -66,7 +68,7 @@ export function encodeInline(
   stamp = 0,
 ): Buffer {
   const out = Buffer.allocUnsafe(HEADER + data.byteLength);
-  out[0] = STAMPED | SEALED;
+  out[0] = STAMPED_SEALED;
   out[1] = kind;
   out[2] = codec;
   out.writeUInt32LE(sealChecksum(checksum, kind, codec), 3);

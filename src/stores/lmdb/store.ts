@@ -23,6 +23,7 @@ import type {
   WriteOp,
 } from '../types.js';
 import { decodeStructures, encodeStructures, STRUCTURES_KEY } from './structures.js';
+import { WriteBehind, type Outcome } from './write-behind.js';
 import {
   decodeRecord,
   encodeFile,
@@ -164,6 +165,12 @@ export class LmdbStore implements SyncStore {
   private opens: Int32Array;
   // Both replaced only by `compact`, which reopens the index.
   private feed: LmdbChangeFeed;
+  /** The spill thread (write-behind.ts), started by the first `spillWriter()`. */
+  private behind: WriteBehind | undefined;
+  /** No more batches for the spill thread: one failed, or it could not start. */
+  private behindOff = false;
+  /** What became of the batches handed to the spill thread, for the chest's next `settleBehind`. */
+  private behindDone: Outcome[] = [];
 
   /** How chests on this index see commits by other processes and chests. */
   get changes(): ChangeFeed {
@@ -669,9 +676,68 @@ export class LmdbStore implements SyncStore {
       this.flush();
     } finally {
       this.closed = true;
+      // Its handles on the index go first: the last to close the environment closes it.
+      this.stopBehind();
       Atomics.sub(this.opens, 0, 1);
       closeIndex(this.root);
     }
+  }
+
+  /**
+   * The spill thread, for a batch of inline puts and deletes that the chest hands over instead of
+   * calling `write` (see write-behind.ts); undefined when this store cannot take one now: read-only,
+   * under a disk quota (its accounting reads each old entry), with value files still to release,
+   * beside another store on the index in this process, or after a batch failed. Everything else this store does first waits for the batches in flight.
+   */
+  spillWriter(): WriteBehind | undefined {
+    if (this.closed || this.readOnly || this.behindOff || this.quota !== undefined || this.givenUp.length > 0)
+      return undefined;
+    // Another store on this index in this process: its chest checks commits it did not make.
+    if (Atomics.load(this.opens, 0) > 1) return undefined;
+    if (this.behind === undefined) {
+      try {
+        this.behind = new WriteBehind(this.indexDir, (outcome) => {
+          this.settledBehind(outcome);
+        });
+      } catch {
+        this.behindOff = true;
+        return undefined;
+      }
+    }
+    if (!this.behind.usable) {
+      this.behindOff = true;
+      return undefined;
+    }
+    this.writtenSinceFlush = true;
+    return this.behind;
+  }
+
+  /**
+   * What became of the batches handed to the spill thread since the last call, oldest first; with
+   * `wait`, after every batch in flight has finished.
+   */
+  settleBehind(wait: boolean): Outcome[] {
+    if (this.behind !== undefined && this.behind.inFlight > 0) {
+      if (wait) this.behind.drain();
+      else this.behind.collect();
+    }
+    const done = this.behindDone;
+    if (done.length > 0) this.behindDone = [];
+    return done;
+  }
+
+  private settledBehind(outcome: Outcome): void {
+    this.behindDone.push(outcome);
+    if (outcome.ok) {
+      // As after a commit of its own: reads see it, and the chest's coherence knows it.
+      this.root.resetReadTxn();
+      this.feed.committed(outcome.txn);
+    } else this.behindOff = true;
+  }
+
+  private stopBehind(): void {
+    this.behind?.stop();
+    this.behind = undefined;
   }
 
   /**
@@ -823,6 +889,7 @@ export class LmdbStore implements SyncStore {
     }
     this.writtenSinceFlush = true;
     this.flush();
+    this.stopBehind();
     Atomics.sub(this.opens, 0, 1);
     closeIndex(this.root);
     try {
@@ -848,7 +915,12 @@ export class LmdbStore implements SyncStore {
       sharedMemory.getUserSharedBuffer('spillchest:opens', new ArrayBuffer(4), { envKey: true }),
     );
     Atomics.add(opens, 0, 1);
-    return [opens, new LmdbChangeFeed(this.root, this.entries, opens)];
+    const feed = new LmdbChangeFeed(this.root, this.entries, opens);
+    // The spill thread's commits are this chest's own: told as such before the id is compared.
+    feed.beforeLook = () => {
+      if (this.behind !== undefined && this.behind.inFlight > 0) this.behind.collect();
+    };
+    return [opens, feed];
   }
 
   private access(): IndexAccess {
@@ -981,6 +1053,8 @@ export class LmdbStore implements SyncStore {
 
   private assertOpen(): void {
     if (this.closed) throw new ChestError(ErrorCode.CLOSED, `the store at ${this.location} is closed`);
+    // Nothing reads or writes the index before the batches handed to the spill thread are in it.
+    if (this.behind !== undefined && this.behind.inFlight > 0) this.behind.drain();
   }
 
   private assertWritable(): void {
@@ -1073,7 +1147,11 @@ class LmdbChangeFeed implements ChangeFeed {
     this.env = (root as unknown as { env: NativeEnv }).env;
   }
 
+  /** Called before the newest id is read: the store collects the spill thread's finished commits. */
+  beforeLook: (() => void) | undefined = undefined;
+
   latest(): number {
+    this.beforeLook?.();
     return this.env.info().lastTxnId;
   }
 

@@ -1,0 +1,122 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Chest } from '../../src/index.js';
+import { freshPath } from '../helpers.js';
+import { runTs } from '../fixtures/mixed-run.js';
+
+const writer = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/spill-thread-writer.ts');
+
+/** What the tests look at inside a chest's store, to know the spill thread did the work. */
+interface Inside {
+  store: { behind?: { nextTicket: number }; behindOff: boolean };
+}
+const inside = (chest: Chest<string>): Inside['store'] => (chest as unknown as Inside).store;
+/** Batches the chest has handed to its spill thread. */
+const handedOver = (chest: Chest<string>): number => (inside(chest).behind?.nextTicket ?? 1) - 1;
+
+const record = (i: number): { i: number; name: string } => ({ i, name: `item${i}` });
+
+describe('the spill thread', () => {
+  let before: string | undefined;
+  beforeEach(() => {
+    before = process.env.SPILLCHEST_SPILL_THREAD;
+    process.env.SPILLCHEST_SPILL_THREAD = '1';
+  });
+  afterEach(() => {
+    if (before === undefined) delete process.env.SPILLCHEST_SPILL_THREAD;
+    else process.env.SPILLCHEST_SPILL_THREAD = before;
+  });
+
+  it("commits a set's spills: every value reads back, size is exact, before and after reopening", () => {
+    const dir = freshPath();
+    const n = 30_000;
+    {
+      using chest = new Chest<string, unknown>({ path: dir, availableMemory: 256 * 1024 });
+      for (let i = 0; i < n; i++) chest.set(`k${i}`, record(i));
+      expect(handedOver(chest)).toBeGreaterThan(10);
+      // A get that misses waits for the batches in flight: the value is found, not undefined.
+      expect(chest.get('k0')).toEqual(record(0));
+      expect(chest.size).toBe(n);
+      for (let i = 0; i < n; i += 97) expect(chest.get(`k${i}`)).toEqual(record(i));
+    }
+    using again = new Chest<string, unknown>({ path: dir });
+    expect(again.size).toBe(n);
+    for (let i = 0; i < n; i += 89) expect(again.get(`k${i}`)).toEqual(record(i));
+    expect(again.verify().damaged).toEqual([]);
+  });
+
+  it('a key set again, or deleted, while its spill is in flight keeps the newer state', () => {
+    const dir = freshPath();
+    {
+      using chest = new Chest<string, unknown>({ path: dir, availableMemory: 64 * 1024 });
+      for (let round = 0; round < 50; round++) {
+        chest.set('x', { round });
+        chest.set(`gone${round}`, round);
+        // Enough sets to push both out of memory, each spill handed to the thread.
+        for (let i = 0; i < 2000; i++) chest.set(`fill${i}`, record(round * 2000 + i));
+        chest.delete(`gone${round}`);
+        expect(chest.get('x')).toEqual({ round });
+        expect(chest.has(`gone${round}`)).toBe(false);
+      }
+      expect(handedOver(chest)).toBeGreaterThan(50);
+      expect(chest.size).toBe(2001);
+    }
+    using again = new Chest<string, unknown>({ path: dir });
+    expect(again.get('x')).toEqual({ round: 49 });
+    expect(again.size).toBe(2001);
+  });
+
+  it('a batch the thread gives back (the index holds value files) is written by the chest, nothing lost', () => {
+    const dir = freshPath();
+    const n = 20_000;
+    {
+      using chest = new Chest<string, unknown>({
+        path: dir,
+        availableMemory: 128 * 1024,
+        inlineThreshold: 512,
+      });
+      // A value file in the index: the thread refuses batches there (an entry it replaces could own one).
+      chest.set('big', new Uint8Array(4096).fill(7));
+      chest.flush();
+      for (let i = 0; i < n; i++) chest.set(`k${i}`, record(i));
+      expect(handedOver(chest)).toBeGreaterThan(0);
+      expect(inside(chest).behindOff).toBe(true);
+      expect(chest.size).toBe(n + 1);
+      for (let i = 0; i < n; i += 61) expect(chest.get(`k${i}`)).toEqual(record(i));
+    }
+    using again = new Chest<string, unknown>({ path: dir });
+    expect(again.size).toBe(n + 1);
+    expect(again.get('big')).toEqual(new Uint8Array(4096).fill(7));
+    for (let i = 0; i < n; i += 53) expect(again.get(`k${i}`)).toEqual(record(i));
+  });
+
+  it('a chest not on its own is spilled by its own thread: a second chest on the path sees every commit', () => {
+    const dir = freshPath();
+    using a = new Chest<string, unknown>({ path: dir, availableMemory: 64 * 1024 });
+    using b = new Chest<string, unknown>({ path: dir, availableMemory: 64 * 1024 });
+    for (let i = 0; i < 5000; i++) a.set(`k${i}`, record(i));
+    expect(handedOver(a)).toBe(0);
+    a.flush();
+    expect(b.size).toBe(5000);
+    expect(b.get('k4321')).toEqual(record(4321));
+  });
+
+  for (const how of ['exit', 'end'] as const) {
+    it(`a process that leaves without closing (${how === 'exit' ? 'process.exit' : 'its event loop empty'}) still writes the batches in flight`, async () => {
+      const dir = freshPath();
+      const n = 40_000;
+      const result = await runTs(writer, [dir, String(n), how]);
+      expect({ code: result.code, signal: result.signal, stderr: result.stderr }).toEqual({
+        code: 0,
+        signal: null,
+        stderr: '',
+      });
+      expect(fs.existsSync(dir)).toBe(true);
+      using chest = new Chest<string, unknown>({ path: dir });
+      expect(chest.size).toBe(n);
+      for (let i = 0; i < n; i += 101) expect(chest.get(`k${i}`)).toEqual(record(i));
+    });
+  }
+});
