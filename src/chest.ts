@@ -31,7 +31,7 @@ import { Coherence } from './coherence.js';
 
 import { FORMAT_VERSION, newMeta, serializerFor, upgradedMeta, valueCodec } from './core/meta.js';
 import { openLmdbStore } from './core/open-lmdb.js';
-import { DEFAULT_INLINE_THRESHOLD, resolveOptions } from './core/options.js';
+import { booleanOption, DEFAULT_INLINE_THRESHOLD, resolveOptions } from './core/options.js';
 import {
   closeFailure,
   decodeStored,
@@ -629,7 +629,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   update(other: Iterable<readonly [K, V]> | Map<K, V>, options: { overwrite?: boolean } = {}): this {
     this.assertOpen();
     this.assertWritable();
-    const overwrite = options.overwrite ?? true;
+    const overwrite = booleanOption(options.overwrite, 'overwrite', true);
     if (other instanceof Chest && this.linkFrom(other as Chest<K, V>, overwrite)) return this;
     for (const [key, value] of other) {
       if (overwrite || !this.has(key)) this.set(key, value);

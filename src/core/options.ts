@@ -1,3 +1,4 @@
+import { describeType } from '../errors.js';
 import { defaultKeyToFilename, safeRelativePath } from '../keys/filename.js';
 import type { Key } from '../keys/types.js';
 import { EVICTION_POLICIES, MAX_ENTRIES, type EvictionPolicy } from '../memory/tier.js';
@@ -88,7 +89,15 @@ export function resolveOptions<K extends Key, V>(
   }
   const disk = diskOptions(options, evicted);
   const custom = options.keyToFilename;
-  const readOnly = options.readOnly ?? false;
+  if (options.path !== undefined && (typeof options.path !== 'string' || options.path === '')) {
+    // path.resolve('') is the working directory: a chest there is never what was meant.
+    throw new TypeError(
+      `path must be a non-empty string (leave it out for a temporary chest), got ${describeOption(options.path)}`,
+    );
+  }
+  const readOnly = booleanOption(options.readOnly, 'readOnly', false);
+  const immutable = booleanOption(options.immutable, 'immutable', false);
+  const durable = booleanOption(options.durable, 'durable', false);
   if (readOnly && options.path === undefined && options.store === undefined) {
     throw new TypeError('readOnly needs the path of an existing chest');
   }
@@ -105,10 +114,30 @@ export function resolveOptions<K extends Key, V>(
     eviction,
     readOnly,
     // Nothing can be written back, so there is nothing to check.
-    immutable: (options.immutable ?? false) || readOnly,
-    durable: options.durable ?? false,
+    immutable: immutable || readOnly,
+    durable,
     disk,
   };
+}
+
+/**
+ * A boolean option, `fallback` when absent. Anything but `true` or `false` is refused: a string
+ * such as `'no'` is truthy, and would turn the option on.
+ */
+export function booleanOption(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') {
+    throw new TypeError(`${name} must be true or false, got ${describeOption(value)}`);
+  }
+  return value;
+}
+
+function describeOption(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') {
+    return String(value);
+  }
+  return describeType(value);
 }
 
 function checkName<K>(key: K, custom: (key: K) => string): void {

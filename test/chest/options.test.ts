@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AsyncChest, Chest, ErrorCode, isChestError, type ChestOptions } from '../../src/index.js';
 import { freshPath } from '../helpers.js';
@@ -137,5 +138,50 @@ describe('Chest and AsyncChest options', () => {
     const error: unknown = await chest.set('k', 'v').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TypeError);
     await chest.close();
+  });
+
+  it.each([
+    ['readOnly', 'no'],
+    ['readOnly', 0],
+    ['durable', 'yes'],
+    ['immutable', 1],
+  ])('both refuse %s: %j, naming the option, before touching the path', (name, value) => {
+    const path = freshPath();
+    for (const open of [
+      (options: ChestOptions<string, unknown>) => new Chest(options),
+      (options: ChestOptions<string, unknown>) => new AsyncChest(options),
+    ]) {
+      const error = thrownBy(() => open({ path, [name]: value }));
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error as Error).message).toContain(`${name} must be true or false`);
+      expect(fs.existsSync(path)).toBe(false);
+    }
+  });
+
+  it("both refuse path: '', which would put the chest in the working directory", () => {
+    const cwd = process.cwd();
+    const empty = freshPath();
+    fs.mkdirSync(empty);
+    process.chdir(empty);
+    try {
+      for (const open of [() => new Chest({ path: '' }), () => new AsyncChest({ path: '' })]) {
+        const error = thrownBy(open);
+        expect(error).toBeInstanceOf(TypeError);
+        expect((error as Error).message).toMatch(/^path must be a non-empty string/);
+      }
+      expect(() => new Chest({ path: 42 as unknown as string })).toThrow(/^path must be a non-empty string/);
+      expect(fs.readdirSync(empty)).toEqual([]);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it("update refuses an overwrite that is not a boolean, instead of taking 'no' for yes", () => {
+    using chest = new Chest<string, number>();
+    chest.set('a', 1);
+    expect(() => chest.update([['a', 2]], { overwrite: 'no' as unknown as boolean })).toThrow(
+      /overwrite must be true or false, got "no"/,
+    );
+    expect(chest.get('a')).toBe(1);
   });
 });
