@@ -167,7 +167,8 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
   private async start(options: AsyncChestOptions<K, V>): Promise<void> {
     try {
       const meta = await this.store.readMeta();
-      const serializer = serializerFor<V>(meta, options, this.dir);
+      const kept = !this.temporary && this.store.features.persistent;
+      const serializer = serializerFor<V>(meta, options, this.dir, kept);
       this.codec = valueCodec(serializer, resolveCompression(options.compress), this.store.structures);
       if (meta === undefined) {
         if (this.readOnly) throw new ChestError(ErrorCode.NOT_A_CHEST, `${this.dir} holds no chest`);

@@ -10,6 +10,7 @@ import { Flag, MemoryTier, type EvictionPolicy } from './memory/tier.js';
 import { sizeOfKey } from './memory/size.js';
 import { parseMemorySize, type MemorySize } from './options/memory.js';
 import type { SerializerOption } from './serializers/index.js';
+import { sameFormat } from './serializers/custom.js';
 import { resolveCompression, type CompressionName } from './values/compression.js';
 import type { ValueCodec } from './values/codec.js';
 import { LmdbStore } from './stores/lmdb/store.js';
@@ -83,10 +84,20 @@ export interface ChestOptions<K extends Key, V> {
    * reopening it with another serializer is refused.
    */
   serializer?: SerializerOption<V>;
-  /** Your own serialization, as in chest: `dump: JSON.stringify, load: JSON.parse`. Needs `load`. */
+  /**
+   * Your own serialization, as in chest: `dump: JSON.stringify, load: JSON.parse`. Needs `load`, and
+   * `serializerName` unless the chest is temporary.
+   */
   dump?: (value: V) => Uint8Array | string;
   /** The inverse of `dump`: receives a string when `dump` returned one, else the bytes. */
   load?: ((text: string) => V) | ((bytes: Uint8Array) => V);
+  /**
+   * The name the chest records for the format of `dump` and `load` (`'json-text-v1'`); change it when
+   * the format changes. A chest is only reopened by a pair of the name it recorded, so a chest that
+   * is kept (a `path`, or a store that persists) needs one: without it, a pair of inline functions
+   * would be known by their names only, `dump` and `load`, as every other pair is.
+   */
+  serializerName?: string;
   /** Compresses each value on disk, whatever the serializer. Default `'none'`. */
   compress?: CompressionName;
   /**
@@ -255,7 +266,8 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     this.store = options.store ?? this.openStore(this.dir);
     try {
       const meta = this.store.readMeta();
-      const serializer = serializerFor(meta, options, this.dir);
+      const kept = !this.temporary && this.store.features.persistent;
+      const serializer = serializerFor(meta, options, this.dir, kept);
       this.codec = valueCodec(serializer, resolveCompression(options.compress), this.store.structures);
       if (meta === undefined) {
         if (this.readOnly) throw new ChestError(ErrorCode.NOT_A_CHEST, `${this.dir} holds no chest`);
@@ -977,7 +989,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   private linkFrom(other: Chest<K, V>, overwrite: boolean): boolean {
     if (!(this.store instanceof LmdbStore) || !(other.store instanceof LmdbStore) || other === this)
       return false;
-    if (other.codec.serializer.name !== this.codec.serializer.name) return false;
+    if (!sameFormat(other.codec.serializer, this.codec.serializer)) return false;
     other.flush();
     // Its records must mean the same here: else each value is read and written again.
     const { records } = other.codec;

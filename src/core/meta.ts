@@ -1,5 +1,6 @@
 import { ChestError, ErrorCode } from '../errors.js';
 import { resolveSerializer, type SerializerOption } from '../serializers/index.js';
+import { hasDerivedName } from '../serializers/custom.js';
 import type { Serializer } from '../serializers/types.js';
 import { SharedRecords } from '../serializers/records.js';
 import { structured } from '../serializers/structured.js';
@@ -29,37 +30,62 @@ export interface SerializerOptions<V> {
   serializer?: SerializerOption<V>;
   dump?: (value: V) => Uint8Array | string;
   load?: ((text: string) => V) | ((bytes: Uint8Array) => V);
+  serializerName?: string;
 }
 
 /**
  * Checks a store's record of its format and serializer against the options; returns the serializer
- * to use. Without a serializer in the options, the recorded one is used.
+ * to use. Without a serializer in the options, the recorded one is used. `kept` says whether a new
+ * manifest outlives this chest (a path, or a store that persists), for another one to open.
  */
 export function serializerFor<V>(
   meta: ChestMeta | undefined,
   options: SerializerOptions<V>,
   location: string,
+  kept: boolean,
 ): Serializer<V> {
   const explicit =
-    options.serializer !== undefined || options.dump !== undefined || options.load !== undefined;
-  if (meta === undefined) return resolveSerializer<V>(options.serializer, options.dump, options.load);
+    options.serializer !== undefined ||
+    options.dump !== undefined ||
+    options.load !== undefined ||
+    options.serializerName !== undefined;
+  const given = (): Serializer<V> =>
+    resolveSerializer<V>(options.serializer, options.dump, options.load, options.serializerName);
+  if (meta === undefined) {
+    const serializer = given();
+    if (kept && hasDerivedName(serializer)) {
+      // Recorded, the made-up name would let any other unnamed pair reopen the chest.
+      throw new TypeError(
+        `a chest that is kept needs its dump and load to have a name: give serializerName (or use fromFunctions(dump, load, name)); ${serializer.name}, made from the functions' names, would not tell them from other functions`,
+      );
+    }
+    return serializer;
+  }
   if (meta.format > FORMAT_VERSION) {
     throw new ChestError(
       ErrorCode.FORMAT_VERSION,
       `${location} was written in format ${meta.format}; this version reads format ${FORMAT_VERSION} and older`,
     );
   }
+  const recorded = JSON.stringify(meta.serializer);
   if (!explicit) {
     try {
       return resolveSerializer<V>(meta.serializer as SerializerOption<V>);
     } catch {
       throw new ChestError(
         ErrorCode.SERIALIZER_MISMATCH,
-        `${location} was written with the serializer ${meta.serializer}; pass the same serializer to open it`,
+        `${location} was written with the serializer ${meta.serializer}; pass the same serializer to open it (a Serializer named ${recorded}, or dump and load with serializerName: ${recorded})`,
       );
     }
   }
-  const serializer = resolveSerializer<V>(options.serializer, options.dump, options.load);
+  const serializer = given();
+  if (hasDerivedName(serializer)) {
+    // Even when it equals the recorded name, it does not say these functions wrote the chest.
+    throw new ChestError(
+      ErrorCode.SERIALIZER_MISMATCH,
+      `${location} was written with the serializer ${meta.serializer}, and the dump and load given have no name to check against it (${serializer.name} is made from the functions' names); give them one: if they read the format this chest was written in, serializerName: ${recorded} opens it`,
+    );
+  }
   if (serializer.name !== meta.serializer) {
     throw new ChestError(
       ErrorCode.SERIALIZER_MISMATCH,

@@ -13,16 +13,22 @@ export type LoadFunction<V = unknown> = ((data: string) => V) | ((data: Uint8Arr
 export type Loaded<D extends Uint8Array | string> = D extends string ? string : Uint8Array;
 
 /**
- * A serializer from two functions, e.g. `fromFunctions(JSON.stringify, JSON.parse)`. The type of
- * `load`'s argument follows `dump`'s result, so a text loader paired with a bytes dumper is refused.
- * The name, recorded in the chest, defaults to `custom:<dump name>/<load name>`.
+ * A serializer from two functions and the name the chest records for their format, e.g.
+ * `fromFunctions(JSON.stringify, JSON.parse, 'json-text-v1')`. The type of `load`'s argument follows
+ * `dump`'s result, so a text loader paired with a bytes dumper is refused.
+ *
+ * Give the name whenever the chest is kept (a `path`, or a store that persists), and change it when
+ * the format changes: a chest is only ever reopened by a serializer of the name it recorded. Without
+ * one, the name is made up as `custom:<dump name>/<load name>`, which two different pairs of inline
+ * functions share (`custom:dump/load`); such a serializer serves a temporary chest, and a chest that
+ * is kept refuses it.
  *
  * @example
  * ```ts
  * import { Chest, fromFunctions } from 'spillchest';
  *
  * const serializer = fromFunctions(JSON.stringify, (text: string) => JSON.parse(text) as object, 'plain-json');
- * using chest = new Chest<string, object>({ serializer });
+ * using chest = new Chest<string, object>({ path: './plain-json', serializer });
  * ```
  */
 export function fromFunctions<V, D extends Uint8Array | string>(
@@ -44,11 +50,40 @@ export function functionsSerializer<V>(
   if (name !== undefined && (typeof name !== 'string' || name === '')) {
     throw new TypeError('a serializer name must be a non-empty string');
   }
+  if (name !== undefined && BUILT_IN_NAMES.includes(name)) {
+    // A chest opened with no serializer given takes the recorded name for the built-in one.
+    throw new TypeError(`${JSON.stringify(name)} is a built-in serializer's name; give yours another`);
+  }
   // The codec passes text only for what dump returned as text, so either member of the union fits.
   const read = load as (data: Uint8Array | string) => V;
-  return {
+  const serializer: Serializer<V> = {
     name: name ?? `custom:${dump.name || 'anonymous'}/${load.name || 'anonymous'}`,
     dump: (value: V) => dump(value),
     load: (data: Uint8Array | string) => read(data),
   };
+  if (name === undefined) derived.add(serializer);
+  return serializer;
+}
+
+/** The built-in serializers' names (index.ts), which a custom pair may not take. */
+const BUILT_IN_NAMES: readonly string[] = ['structured', 'json', 'msgpack'];
+
+/**
+ * Serializers whose name was made from their functions' names. Such a name says nothing about the
+ * format (every `dump: (v) => …` is named `dump`), so no chest is reopened by one, and no hashing
+ * of the functions' source could stand in for it: that changes with every build.
+ */
+const derived = new WeakSet<object>();
+
+/** True for a serializer from `fromFunctions` (or `dump` and `load`) given no name. */
+export function hasDerivedName(serializer: object): boolean {
+  return derived.has(serializer);
+}
+
+/**
+ * True when values one serializer wrote are known to load with the other: the same serializer, or
+ * the same name where neither name was made up from function names.
+ */
+export function sameFormat(a: { readonly name: string }, b: { readonly name: string }): boolean {
+  return a === b || (a.name === b.name && !derived.has(a) && !derived.has(b));
 }

@@ -40,22 +40,32 @@ export type SerializerName = 'structured' | 'json' | 'msgpack';
  */
 export type SerializerOption<V = unknown> = SerializerName | Serializer<V> | Serializer;
 
+// A custom pair may not take one of these names (custom.ts keeps the list).
 const BUILT_IN: Readonly<Record<SerializerName, Serializer>> = { structured, json, msgpack };
 
 /**
  * The serializer a chest uses: `option` (a name or a serializer), or one made from `dump` and
- * `load`, or 'structured' when none is given.
+ * `load` under the name `serializerName`, or 'structured' when none is given.
  */
 export function resolveSerializer<V = unknown>(
   option?: SerializerOption<V>,
   dump?: DumpFunction<V>,
   load?: LoadFunction<V>,
+  serializerName?: string,
 ): Serializer<V> {
   if (dump !== undefined || load !== undefined) {
     if (option !== undefined) throw new TypeError('give either a serializer or dump and load, not both');
     if (dump === undefined) throw new TypeError('load was given without dump');
     if (load === undefined) throw new TypeError('dump was given without load');
-    return functionsSerializer(dump, load);
+    if (serializerName !== undefined && (typeof serializerName !== 'string' || serializerName === '')) {
+      throw new TypeError('serializerName must be a non-empty string');
+    }
+    return functionsSerializer(dump, load, serializerName);
+  }
+  if (serializerName !== undefined) {
+    throw new TypeError(
+      'serializerName names a dump and load pair; a Serializer object has a name of its own',
+    );
   }
   if (option === undefined) option = 'structured';
   if (typeof option === 'string') {

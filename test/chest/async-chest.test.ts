@@ -153,4 +153,35 @@ describe('AsyncChest', () => {
     const error: unknown = await AsyncChest.open({ path, serializer: 'msgpack' }).catch((e: unknown) => e);
     expect(isChestError(error, ErrorCode.SERIALIZER_MISMATCH)).toBe(true);
   });
+
+  it('AsyncChest keeps a dump and load pair only under a name of its own', async () => {
+    const path = freshPath();
+    const text = { dump: (n: number) => `n=${n}`, load: (t: string) => Number(t.slice(2)) };
+    const unnamed: unknown = await AsyncChest.open<string, number>({ path, ...text }).catch(
+      (e: unknown) => e,
+    );
+    expect(unnamed).toBeInstanceOf(TypeError);
+    expect((unnamed as Error).message).toMatch(/give serializerName/);
+    const written = await AsyncChest.open<string, number>({
+      path,
+      ...text,
+      serializerName: 'custom:dump/load',
+    });
+    await written.set('a', 42);
+    await written.close();
+    // Other functions whose names make up the name recorded.
+    const other = { dump: (n: number) => String(n), load: (t: string) => Number(t) };
+    const error: unknown = await AsyncChest.open<string, number>({ path, ...other }).catch((e: unknown) => e);
+    expect(isChestError(error, ErrorCode.SERIALIZER_MISMATCH), String(error)).toBe(true);
+    expect((error as Error).message).toContain('serializerName: "custom:dump/load" opens it');
+    await using reopened = await AsyncChest.open<string, number>({
+      path,
+      ...text,
+      serializerName: 'custom:dump/load',
+    });
+    expect(await reopened.get('a')).toBe(42);
+    await using temporary = await AsyncChest.open<string, number>({ availableMemory: 0, ...other });
+    await temporary.set('b', 7);
+    expect(await temporary.get('b')).toBe(7);
+  });
 });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { Chest, ChestError, ErrorCode, LmdbStore, type Key } from '../../src/index.js';
+import { Chest, ChestError, ErrorCode, fromFunctions, LmdbStore, type Key } from '../../src/index.js';
 import { expectCode, freshPath, openFds } from '../helpers.js';
 
 describe('Chest as a Map', () => {
@@ -204,10 +204,93 @@ describe('Chest as a Map', () => {
     const again = new Chest<string, unknown>({ path: p });
     expect(again.get('a')).toEqual({ x: 1 });
     again.close();
-    const custom = new Chest<string, unknown>({ path: freshPath(), dump: JSON.stringify, load: JSON.parse });
+    const custom = new Chest<string, unknown>({
+      path: freshPath(),
+      dump: JSON.stringify,
+      load: JSON.parse,
+      serializerName: 'json-text',
+    });
     custom.set('a', 1);
     custom.close();
-    expectCode(() => new Chest({ path: custom.path }), ErrorCode.SERIALIZER_MISMATCH);
+    const unnamed = expectCode(() => new Chest({ path: custom.path }), ErrorCode.SERIALIZER_MISMATCH);
+    expect(unnamed.message).toContain('serializerName: "json-text"');
+  });
+
+  it('Chest refuses to keep a dump and load pair with no name, and a temporary chest needs none', () => {
+    const p = freshPath();
+    expect(() => new Chest({ path: p, dump: (v: unknown) => JSON.stringify(v), load: JSON.parse })).toThrow(
+      /needs its dump and load to have a name: give serializerName/,
+    );
+    expect(() => new Chest({ path: p, serializer: fromFunctions(JSON.stringify, JSON.parse) })).toThrow(
+      /give serializerName/,
+    );
+    using fresh = new Chest({ path: p, serializer: 'json' }); // nothing was recorded: p is a new chest still
+    expect(fresh.size).toBe(0);
+    using temporary = new Chest<string, number[]>({
+      availableMemory: 0,
+      dump: (v) => v.join(','),
+      load: (text: string) => text.split(',').map(Number),
+    });
+    temporary.set('a', [1, 2]);
+    expect(temporary.inMemory('a')).toBe(false);
+    expect(temporary.get('a')).toEqual([1, 2]);
+  });
+
+  it('Chest refuses to reopen with an unnamed dump and load, even of the same made-up name, and opens with that name given', () => {
+    // A chest as earlier versions kept it: the name made up from the functions' names recorded.
+    const p = freshPath();
+    const written = new Chest<string, number>({
+      path: p,
+      dump: (n) => `n=${n}`,
+      load: (text: string) => Number(text.slice(2)),
+      serializerName: 'custom:dump/load',
+    });
+    written.set('a', 42);
+    written.close();
+    // Other inline functions, made up to the same name: they would read 'n=42' as NaN.
+    const other = { dump: (n: number) => String(n), load: (text: string) => Number(text) };
+    const error = expectCode(
+      () => new Chest<string, number>({ path: p, ...other }),
+      ErrorCode.SERIALIZER_MISMATCH,
+    );
+    expect(error.message).toContain('custom:dump/load');
+    expect(error.message).toContain('serializerName: "custom:dump/load" opens it');
+    using reopened = new Chest<string, number>({
+      path: p,
+      dump: (n) => `n=${n}`,
+      load: (text: string) => Number(text.slice(2)),
+      serializerName: 'custom:dump/load',
+    });
+    expect(reopened.get('a')).toBe(42);
+  });
+
+  it('Chest update does not link the files of a chest whose unnamed dump and load wrote another format', () => {
+    using from = new Chest<string, number[]>({
+      inlineThreshold: 0,
+      dump: (v) => v.join(','),
+      load: (text: string) => text.split(',').map(Number),
+    });
+    using to = new Chest<string, number[]>({
+      dump: (v) => JSON.stringify(v),
+      load: (text: string) => JSON.parse(text) as number[],
+    });
+    from.set('a', [1, 2, 3]);
+    to.update(from);
+    expect(to.get('a')).toEqual([1, 2, 3]);
+    to.spill();
+    expect(to.get('a')).toEqual([1, 2, 3]);
+  });
+
+  it("a dump and load pair may not take a built-in serializer's name", () => {
+    for (const serializerName of ['structured', 'json', 'msgpack']) {
+      expect(() => new Chest({ dump: JSON.stringify, load: JSON.parse, serializerName })).toThrow(
+        /is a built-in serializer's name/,
+      );
+    }
+    expect(() => new Chest({ serializer: 'json', serializerName: 'mine' })).toThrow(
+      /serializerName names a dump and load pair/,
+    );
+    expect(() => new Chest({ serializerName: 'mine' })).toThrow(/serializerName names a dump and load pair/);
   });
 
   it('Chest refuses a chest written in a newer format', () => {

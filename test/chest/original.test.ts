@@ -212,13 +212,14 @@ describe('Chest, as the original chest is tested', () => {
     expect(fs.existsSync(p)).toBe(false);
   });
 
-  it('Chest with JSON dump and load reopens with the same functions', () => {
+  it('Chest with JSON dump and load reopens with the same functions under the same name', () => {
     const p = freshPath();
-    const c = new Chest<number, unknown>({ path: p, dump: JSON.stringify, load: JSON.parse });
+    const options = { dump: JSON.stringify, load: JSON.parse, serializerName: 'json-text' };
+    const c = new Chest<number, unknown>({ path: p, ...options });
     c.set(1, [1, 2, 3]);
     c.set(2, 'two');
     c.flush();
-    const c2 = new Chest<number, unknown>({ path: p, dump: JSON.stringify, load: JSON.parse });
+    const c2 = new Chest<number, unknown>({ path: p, ...options });
     expect(c2.get(1)).toEqual(c.get(1));
     expect(c2.get(2)).toEqual(c.get(2));
     c2.close();
@@ -468,6 +469,7 @@ describe('Chest, as the original chest is tested', () => {
       path: p,
       dump: JSON.stringify,
       load: JSON.parse,
+      serializerName: 'json-text',
       inlineThreshold: 0,
     });
     j.set('x', [1, 2, 3]);

@@ -185,6 +185,11 @@ describe('fromFunctions', () => {
     expect(fromFunctions(JSON.stringify, JSON.parse, 'json-v2').name).toBe('json-v2');
   });
 
+  it("refuses a built-in serializer's name, which a chest opened with none would take for the built-in", () => {
+    expect(() => fromFunctions(JSON.stringify, JSON.parse, 'json')).toThrow(/built-in serializer's name/);
+    expect(() => fromFunctions(JSON.stringify, JSON.parse, 'structured')).toThrow(TypeError);
+  });
+
   it('pairs a bytes dumper with a bytes loader', () => {
     const s = fromFunctions(
       (v: { n: number }) => Uint8Array.of(v.n),
