@@ -7,6 +7,7 @@ import { ChestError, ErrorCode, isChestError, namingKey } from './errors.js';
 import { decodeKey, encodeKey, keyIdentity, type KeyIdentity } from './keys/codec.js';
 import { assertKeyFits } from './keys/limits.js';
 import type { Key } from './keys/types.js';
+import { asyncStoreKeys, OrderedMerge, queryRange, type KeyQuery } from './query/ordered.js';
 import { Flag, MemoryTier } from './memory/tier.js';
 import { sizeOfKey } from './memory/size.js';
 import { parseMemorySize, type MemorySize } from './options/memory.js';
@@ -333,9 +334,29 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
    * Every key once: first those held only in memory, then those in the store. Keys set during the
    * iteration may or may not be seen; keys deleted during it may still be yielded by `keys()`, never
    * by `entries()` or `values()`.
+   *
+   * With a query, as `Chest.keys(query)`: only the keys that match its `prefix`, `start` (inclusive)
+   * and `end` (exclusive), in key order, at most `limit` of them. Keys not in the store yet are merged
+   * in at their place. On an ordered store (LMDB) only the matching range is read; a store without
+   * order (Redis) has every key listed, then filtered and sorted.
+   *
+   * @example
+   * ```ts
+   * import { AsyncChest } from 'spillchest';
+   *
+   * await using chest = await AsyncChest.open<[string, number], string>();
+   * await chest.set(['user', 2], 'b');
+   * await chest.set(['user', 1], 'a');
+   * await chest.set(['team', 1], 'c');
+   * for await (const key of chest.keys({ prefix: ['user'] })) console.log(key); // ['user', 1], then ['user', 2]
+   * ```
    */
-  async *keys(): AsyncGenerator<K, void, undefined> {
+  async *keys(query?: KeyQuery): AsyncGenerator<K, void, undefined> {
     this.assertOpen();
+    if (query !== undefined) {
+      yield* this.orderedKeys(query);
+      return;
+    }
     const memoryOnly = new Set<unknown>();
     const pending = await this.exclusive(async () => {
       await this.resolveUnknown();
@@ -353,18 +374,46 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
       this.assertOpen();
       yield key;
     }
-    const stored = this.store.keys()[Symbol.asyncIterator]();
+    for await (const encoded of this.storeKeys(this.store.keys())) {
+      const key = decodeKey(encoded) as K;
+      const id = keyIdentity(key);
+      if (memoryOnly.has(id)) continue;
+      const slot = this.tier.find(id);
+      if (slot === 0 || (this.tier.flags(slot) & Flag.DELETED) === 0) yield key;
+    }
+  }
+
+  /** `keys(query)`: the store's range merged with the keys held only in memory, as `Chest` does. */
+  private async *orderedKeys(query: KeyQuery): AsyncGenerator<K, void, undefined> {
+    const range = queryRange(query);
+    // Taken once the calls made before this one have applied.
+    const merge = await this.exclusive(() =>
+      Promise.resolve(new OrderedMerge(this.tier, range, query.limit)),
+    );
+    if (merge.done) return;
+    for await (const encoded of this.storeKeys(asyncStoreKeys(this.store, range))) {
+      for (const key of merge.upTo(encoded)) {
+        this.assertOpen();
+        yield key;
+      }
+      if (merge.done) return;
+    }
+    for (const key of merge.upTo(undefined)) {
+      this.assertOpen();
+      yield key;
+    }
+  }
+
+  /** The store's keys, for as long as the chest is open. */
+  private async *storeKeys(keys: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
+    const stored = keys[Symbol.asyncIterator]();
     try {
       for (;;) {
         // Continued after a close, the store's iterator would fail with LMDB's own error.
         this.assertOpen();
         const next = await stored.next();
         if (next.done === true) return;
-        const key = decodeKey(next.value) as K;
-        const id = keyIdentity(key);
-        if (memoryOnly.has(id)) continue;
-        const slot = this.tier.find(id);
-        if (slot === 0 || (this.tier.flags(slot) & Flag.DELETED) === 0) yield key;
+        yield next.value;
       }
     } finally {
       // Stopped early (a break, or the close above): the store's iterator lets its cursor go.
@@ -372,15 +421,17 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
     }
   }
 
-  async *entries(): AsyncGenerator<[K, V], void, undefined> {
-    for await (const key of this.keys()) {
+  /** Every entry once, as `keys()` orders them; with a query, the matching entries in key order. */
+  async *entries(query?: KeyQuery): AsyncGenerator<[K, V], void, undefined> {
+    for await (const key of this.keys(query)) {
       const found = await this.fetch(key, keyIdentity(key), false);
       if (found !== undefined) yield [key, found.value];
     }
   }
 
-  async *values(): AsyncGenerator<V, void, undefined> {
-    for await (const [, value] of this.entries()) yield value;
+  /** Every value once; with a query, the values of the matching keys in key order. */
+  async *values(query?: KeyQuery): AsyncGenerator<V, void, undefined> {
+    for await (const [, value] of this.entries(query)) yield value;
   }
 
   [Symbol.asyncIterator](): AsyncGenerator<[K, V], void, undefined> {

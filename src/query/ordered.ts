@@ -6,7 +6,7 @@ import { Buffer } from 'node:buffer';
 import { decodeKey, encodeKey, encodeTuplePrefix, keyIdentity, prefixEnd } from '../keys/codec.js';
 import type { Key } from '../keys/types.js';
 import { Flag, type MemoryTier } from '../memory/tier.js';
-import type { SyncStore } from '../stores/types.js';
+import type { AsyncStore, KeyRange, SyncStore } from '../stores/types.js';
 
 /**
  * Which keys `chest.keys(query)` and `chest.entries(query)` yield, in key order: tuples element by
@@ -81,13 +81,84 @@ function inRange(bytes: Uint8Array, range: ByteRange): boolean {
 
 /** The store's keys in the range, in byte order; read whole and sorted when the store has no order. */
 function storeKeys(store: SyncStore, range: ByteRange): Iterable<Uint8Array> {
-  const bounds = {
+  if (store.features.ordered) return store.keys(bounds(range));
+  const all = [...store.keys()].filter((bytes) => inRange(bytes, range));
+  return all.sort((a, b) => Buffer.compare(a, b));
+}
+
+/** As `storeKeys`, from an `AsyncStore`; one without order is read whole (as Redis's keys are). */
+export async function* asyncStoreKeys(store: AsyncStore, range: ByteRange): AsyncGenerator<Uint8Array> {
+  if (store.features.ordered) {
+    yield* store.keys(bounds(range));
+    return;
+  }
+  const all: Uint8Array[] = [];
+  for await (const bytes of store.keys(bounds(range))) if (inRange(bytes, range)) all.push(bytes);
+  yield* all.sort((a, b) => Buffer.compare(a, b));
+}
+
+function bounds(range: ByteRange): KeyRange {
+  return {
     ...(range.start === undefined ? {} : { start: range.start }),
     ...(range.end === undefined ? {} : { end: range.end }),
   };
-  if (store.features.ordered) return store.keys(bounds);
-  const all = [...store.keys()].filter((bytes) => inRange(bytes, range));
-  return all.sort((a, b) => Buffer.compare(a, b));
+}
+
+/**
+ * Merges the keys a query reads from the store, in byte order, with the keys held only in memory,
+ * taken when the merge is made: each store key is passed to `upTo`, which yields the memory-only
+ * keys before it and then it. Keys with a tombstone are skipped, checked as each is yielded. Shared
+ * by `Chest` and `AsyncChest`, which differ only in how they read the store.
+ */
+export class OrderedMerge<K extends Key, V> {
+  /** Keys the store may not hold yet: not known to be on disk, and not deleted. */
+  private readonly pending: { bytes: Uint8Array; key: K }[] = [];
+  private next = 0;
+  private left: number;
+
+  constructor(
+    private readonly tier: MemoryTier<K, V>,
+    range: ByteRange,
+    limit: number | undefined,
+  ) {
+    this.left = range.empty ? 0 : (limit ?? Infinity);
+    if (this.left === 0) return;
+    for (const slot of tier.all()) {
+      if ((tier.flags(slot) & (Flag.ON_DISK | Flag.DELETED)) !== 0) continue;
+      const key = tier.key(slot);
+      const bytes = encodeKey(key);
+      if (inRange(bytes, range)) this.pending.push({ bytes, key });
+    }
+    this.pending.sort((a, b) => Buffer.compare(a.bytes, b.bytes));
+  }
+
+  /** True once the limit is reached (or no key can match): no store key need be read. */
+  get done(): boolean {
+    return this.left === 0;
+  }
+
+  /** Yields the memory-only keys before `encoded`, then its key; every one left when `undefined`. */
+  *upTo(encoded: Uint8Array | undefined): Generator<K, undefined> {
+    for (; this.next < this.pending.length && this.left > 0; this.next++) {
+      const { bytes, key } = this.pending[this.next]!;
+      const order = encoded === undefined ? -1 : Buffer.compare(bytes, encoded);
+      if (order > 0) break;
+      // Equal: a key whose presence on disk was not known yet; the store's copy yields it once.
+      if (order === 0 || !this.live(key)) continue;
+      this.left--;
+      yield key;
+    }
+    if (encoded === undefined || this.left === 0) return;
+    const key = decodeKey(encoded) as K;
+    if (!this.live(key)) return;
+    this.left--;
+    yield key;
+  }
+
+  private live(key: Key): boolean {
+    const slot = this.tier.find(keyIdentity(key));
+    return slot === 0 || (this.tier.flags(slot) & Flag.DELETED) === 0;
+  }
 }
 
 /**
@@ -102,42 +173,11 @@ export function* orderedKeys<K extends Key, V>(
   query: KeyQuery,
 ): Generator<K, undefined> {
   const range = queryRange(query);
-  let left = query.limit ?? Infinity;
-  if (range.empty || left === 0) return;
-  const live = (key: Key): boolean => {
-    const slot = tier.find(keyIdentity(key));
-    return slot === 0 || (tier.flags(slot) & Flag.DELETED) === 0;
-  };
-  // Keys the store may not hold yet: not known to be on disk, and not deleted.
-  const pending: { bytes: Uint8Array; key: K }[] = [];
-  for (const slot of tier.all()) {
-    if ((tier.flags(slot) & (Flag.ON_DISK | Flag.DELETED)) !== 0) continue;
-    const key = tier.key(slot);
-    const bytes = encodeKey(key);
-    if (inRange(bytes, range)) pending.push({ bytes, key });
-  }
-  pending.sort((a, b) => Buffer.compare(a.bytes, b.bytes));
-  let i = 0;
+  const merge = new OrderedMerge(tier, range, query.limit);
+  if (merge.done) return;
   for (const encoded of storeKeys(store, range)) {
-    for (; i < pending.length; i++) {
-      const order = Buffer.compare(pending[i]!.bytes, encoded);
-      if (order > 0) break;
-      // Equal: a key whose presence on disk was not known yet; the store's copy yields it once.
-      if (order === 0) continue;
-      const { key } = pending[i]!;
-      if (!live(key)) continue;
-      yield key;
-      if (--left === 0) return;
-    }
-    const key = decodeKey(encoded) as K;
-    if (!live(key)) continue;
-    yield key;
-    if (--left === 0) return;
+    yield* merge.upTo(encoded);
+    if (merge.done) return;
   }
-  for (; i < pending.length; i++) {
-    const { key } = pending[i]!;
-    if (!live(key)) continue;
-    yield key;
-    if (--left === 0) return;
-  }
+  yield* merge.upTo(undefined);
 }

@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AsyncChest, ErrorCode, isChestError, type Key } from '../../src/index.js';
 import { RedisStore } from '../../src/stores/redis/index.js';
+import { collect } from '../helpers.js';
 import { asyncChestSubject, runModel, type Value } from './model.js';
 import { dropPrefix, forEachTarget, freshPrefix, targets, type RedisTarget } from '../redis-env.js';
 
@@ -100,6 +101,19 @@ forEachTarget((target) => {
         (e: unknown) => e,
       );
       expect(isChestError(error, ErrorCode.SERIALIZER_MISMATCH)).toBe(true);
+    });
+
+    it('AsyncChest on Redis: keys(query) answers in key order, merging keys only in memory', async () => {
+      await using chest = await AsyncChest.open<[string, number], number>({ store: store(prefix()) });
+      for (const i of [5, 1, 9, 3, 7]) await chest.set(['row', i], i);
+      await chest.set(['other', 0], 0);
+      await chest.spill();
+      for (const i of [4, 0, 8]) await chest.set(['row', i], i);
+      await chest.delete(['row', 5]);
+      expect(await collect(chest.keys({ prefix: ['row'], start: ['row', 1], limit: 5 }))).toEqual(
+        [1, 3, 4, 7, 8].map((i) => ['row', i]),
+      );
+      expect(await collect(chest.values({ prefix: ['row'], end: ['row', 4] }))).toEqual([0, 1, 3]);
     });
 
     it('AsyncChest on Redis behaves as a Map under random operations', async () => {

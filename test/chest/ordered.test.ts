@@ -4,8 +4,15 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Chest, MemoryStore, type Key, type KeyQuery, type StoreFeatures } from '../../src/index.js';
-import { freshPath } from '../helpers.js';
+import {
+  AsyncChest,
+  Chest,
+  MemoryStore,
+  type Key,
+  type KeyQuery,
+  type StoreFeatures,
+} from '../../src/index.js';
+import { collect, freshPath } from '../helpers.js';
 
 const RANK = ['undefined', 'null', 'false', 'true', 'number', 'bigint', 'date', 'string', 'tuple'];
 
@@ -136,6 +143,27 @@ function expectQuery(chest: Chest<Key, number>, model: Map<string, Key>, query: 
   for (const [k, v] of entries) expect(v).toBe(id(k).length);
 }
 
+async function expectAsyncQuery(
+  chest: AsyncChest<Key, number>,
+  model: Map<string, Key>,
+  query: KeyQuery,
+): Promise<void> {
+  const expected = modelQuery(model, query).map(id);
+  expect((await collect(chest.keys(query))).map(id)).toEqual(expected);
+  const entries = await collect(chest.entries(query));
+  expect(entries.map(([k]) => id(k))).toEqual(expected);
+  for (const [k, v] of entries) expect(v).toBe(id(k).length);
+  expect(await collect(chest.values(query))).toEqual(entries.map(([, v]) => v));
+}
+
+/** A memory store that declares no key order and lists its keys backwards. */
+class UnorderedStore extends MemoryStore {
+  override readonly features: StoreFeatures = { ...new MemoryStore().features, ordered: false };
+  override *keys(): Generator<Uint8Array> {
+    yield* [...super.keys()].reverse();
+  }
+}
+
 describe('ordered key queries', () => {
   it('keys(query) and entries(query) match a sorted model, in memory, on disk and mixed', () => {
     fc.assert(
@@ -177,6 +205,78 @@ describe('ordered key queries', () => {
       }),
       { numRuns: process.env.CI === undefined ? 120 : 60 },
     );
+  });
+
+  it('AsyncChest keys(query), entries(query) and values(query) match the model, on an ordered store and an unordered one', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(opArb, { maxLength: 30 }),
+        fc.constantFrom(0, 400, 1e6),
+        fc.boolean(),
+        async (ops, budget, ordered) => {
+          const path = freshPath();
+          // The unordered store outlives reopens, as the LMDB store's directory does.
+          const store = ordered ? undefined : new UnorderedStore();
+          const open = (): Promise<AsyncChest<Key, number>> =>
+            AsyncChest.open<Key, number>(
+              store === undefined ? { path, availableMemory: budget } : { store, availableMemory: budget },
+            );
+          let chest = await open();
+          const model = new Map<string, Key>();
+          try {
+            for (const op of ops) {
+              switch (op.op) {
+                case 'set':
+                  await chest.set(op.key, id(op.key).length);
+                  if (!model.has(id(op.key))) model.set(id(op.key), op.key);
+                  break;
+                case 'delete':
+                  await chest.delete(op.key);
+                  model.delete(id(op.key));
+                  break;
+                case 'flush':
+                  await chest.flush();
+                  break;
+                case 'spill':
+                  await chest.spill();
+                  break;
+                case 'reopen':
+                  if (store !== undefined) break; // closing a memory store ends it
+                  await chest.close();
+                  chest = await open();
+                  break;
+                case 'query':
+                  await expectAsyncQuery(chest, model, op.query);
+                  break;
+              }
+            }
+            await expectAsyncQuery(chest, model, {});
+          } finally {
+            await chest.close();
+          }
+        },
+      ),
+      { numRuns: process.env.CI === undefined ? 60 : 30 },
+    );
+  });
+
+  it('AsyncChest keys(query) reads no values, merges keys not yet stored, and stops at the limit', async () => {
+    await using chest = await AsyncChest.open<[string, number], Float64Array>({ availableMemory: 0 });
+    for (let i = 0; i < 50; i += 2) await chest.set(['row', i], new Float64Array(100).fill(i));
+    await chest.setAvailableMemory('1 MB');
+    for (let i = 1; i < 50; i += 2) await chest.set(['row', i], new Float64Array(100).fill(i));
+    expect(chest.inMemory(['row', 0])).toBe(false);
+    expect(chest.inMemory(['row', 1])).toBe(true);
+    const loads = chest.stats.loads;
+    const keys = await collect(chest.keys({ prefix: ['row'], start: ['row', 10], end: ['row', 20] }));
+    expect(keys).toEqual(Array.from({ length: 10 }, (_, i) => ['row', 10 + i]));
+    expect(await collect(chest.keys({ prefix: ['row'], limit: 3 }))).toEqual([
+      ['row', 0],
+      ['row', 1],
+      ['row', 2],
+    ]);
+    expect(chest.stats.loads).toBe(loads);
+    await expect(collect(chest.keys({ limit: -1 }))).rejects.toThrow(RangeError);
   });
 
   it('a tuple prefix matches whole elements: ["user", 42] is not a prefix of ["user", 420]', () => {
@@ -226,12 +326,6 @@ describe('ordered key queries', () => {
   });
 
   it('a store without ordered keys still answers in key order', () => {
-    class UnorderedStore extends MemoryStore {
-      override readonly features: StoreFeatures = { ...new MemoryStore().features, ordered: false };
-      override *keys(): Generator<Uint8Array> {
-        yield* [...super.keys()].reverse();
-      }
-    }
     using chest = new Chest<number, number>({ store: new UnorderedStore(), availableMemory: 0 });
     for (const n of [5, -1, 3, 10, 0]) chest.set(n, n);
     chest.set(4, 4);
