@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Chest, ErrorCode } from '../../src/index.js';
+import { AsyncChest, Chest, ErrorCode, isChestError } from '../../src/index.js';
 import { encodeKey } from '../../src/keys/codec.js';
 import { encodeFile, encodeInline } from '../../src/stores/lmdb/record.js';
 import { compress } from '../../src/values/compression.js';
@@ -118,6 +118,22 @@ describe('a hostile chest', () => {
     expectCode(() => chest.get('a'), ErrorCode.CORRUPT);
     expect(chest.repair().dropped.map((d) => d.key)).toEqual(['a']);
     expect(fs.readFileSync(outside, 'utf8')).toBe(big('a'));
+  });
+
+  it('AsyncChest does not follow a value file replaced by a symlink either', async () => {
+    const dir = freshPath();
+    {
+      using chest = new Chest<string, string>({ path: dir, inlineThreshold: 100 });
+      chest.set('a', big('a'));
+    }
+    // The very bytes of the value, so only refusing the symlink can tell it from the real file.
+    const outside = path.join(path.dirname(dir), 'outside');
+    fs.renameSync(path.join(dir, 'a'), outside);
+    fs.symlinkSync(outside, path.join(dir, 'a'));
+    await using chest = await AsyncChest.open<string, string>({ path: dir });
+    const error: unknown = await chest.get('a').catch((e: unknown) => e);
+    expect(isChestError(error, ErrorCode.CORRUPT), String(error)).toBe(true);
+    expect((error as Error).message).toMatch(/is a symlink/);
   });
 
   it('a folder replaced by a symlink cannot make a writer put files outside the chest', () => {

@@ -32,14 +32,19 @@ export function writeNewFile(file: string, data: Uint8Array, sync: boolean): voi
 }
 
 /**
+ * How a value file is opened. Not through a symlink: the store never makes one, and a hostile chest
+ * could point it anywhere.
+ */
+const READ_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
+
+/**
  * Reads a whole value file into a buffer of its own (offset 0, so any typed array can view it) and
  * checks its length and checksum against the index. `undefined` when the file does not exist.
  */
 export function readValueFile(file: string, byteLength: number, checksum: number): Buffer | undefined {
   let fd: number;
   try {
-    // Not through a symlink: the store never makes one, and a hostile chest could point it anywhere.
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    fd = fs.openSync(file, READ_FLAGS);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
@@ -102,9 +107,12 @@ export async function readValueFileAsync(
 ): Promise<Buffer | undefined> {
   let handle: fsp.FileHandle;
   try {
-    handle = await fsp.open(file, 'r');
+    handle = await fsp.open(file, READ_FLAGS);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP')
+      throw new ChestError(ErrorCode.CORRUPT, `${file} is a symlink; value files never are`, { file });
     throw ioError(`cannot open ${file}`, error, file);
   }
   try {
