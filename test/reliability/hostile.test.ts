@@ -1,6 +1,7 @@
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { AsyncChest, Chest, ErrorCode, isChestError } from '../../src/index.js';
 import { encodeKey } from '../../src/keys/codec.js';
 import { encodeFile, encodeInline } from '../../src/stores/lmdb/record.js';
@@ -135,6 +136,48 @@ describe('a hostile chest', () => {
     expect(isChestError(error, ErrorCode.CORRUPT), String(error)).toBe(true);
     expect((error as Error).message).toMatch(/is a symlink/);
   });
+
+  // 4096 bytes: the size ext4 gives a folder, which a length check alone would let through.
+  for (const [what, make] of [
+    ['a folder', (file: string) => fs.mkdirSync(file)],
+    ['a FIFO', (file: string) => execFileSync('mkfifo', [file])],
+  ] as const) {
+    it(`a value file replaced by ${what} is CORRUPT naming the key and the path, for get, AsyncChest and verify`, async () => {
+      const dir = freshPath();
+      let file: string;
+      {
+        using chest = new Chest<string, Float64Array>({ path: dir, inlineThreshold: 100 });
+        chest.set('a', new Float64Array(512).fill(1));
+        chest.set('b', new Float64Array(512).fill(2));
+        file = chest.keyToFilename('a');
+      }
+      fs.rmSync(file);
+      make(file);
+      // Were a FIFO's open to block again, this writer would end it after 10 s: the test then fails
+      // on the wrong message instead of hanging the run.
+      const unblock =
+        what === 'a FIFO'
+          ? spawn('sh', ['-c', 'sleep 10 && : > "$0"', file], { stdio: 'ignore' })
+          : undefined;
+      onTestFinished(() => void unblock?.kill());
+      const message = `the value file ${file} is not a regular file but ${what} (key 'a')`;
+      {
+        using chest = new Chest<string, Float64Array>({ path: dir });
+        const error = expectCode(() => chest.get('a'), ErrorCode.CORRUPT);
+        expect(error.message).toBe(message);
+        expect(error.keys).toEqual(['a']);
+        expect(error.file).toBe(file);
+        expect(chest.get('b')).toEqual(new Float64Array(512).fill(2));
+        expect(chest.verify().damaged).toEqual([
+          { key: 'a', code: ErrorCode.CORRUPT, file: 'a', message: message.replace(" (key 'a')", '') },
+        ]);
+      }
+      await using chest = await AsyncChest.open<string, Float64Array>({ path: dir });
+      const error: unknown = await chest.get('a').catch((e: unknown) => e);
+      expect(isChestError(error, ErrorCode.CORRUPT), String(error)).toBe(true);
+      expect((error as Error).message).toBe(message);
+    });
+  }
 
   it('a folder replaced by a symlink cannot make a writer put files outside the chest', () => {
     const dir = freshPath();

@@ -33,9 +33,24 @@ export function writeNewFile(file: string, data: Uint8Array, sync: boolean): voi
 
 /**
  * How a value file is opened. Not through a symlink: the store never makes one, and a hostile chest
- * could point it anywhere.
+ * could point it anywhere. Non-blocking, so that a FIFO put in a file's place is opened (and then
+ * refused as not a regular file) instead of hanging the read; it changes nothing for a regular file.
  */
-const READ_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
+const READ_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
+
+/** What stands where a value file should be, when it is not a regular file. */
+function notRegular(file: string, stats: fs.Stats): ChestError {
+  const what = stats.isDirectory()
+    ? 'a folder'
+    : stats.isFIFO()
+      ? 'a FIFO'
+      : stats.isSocket()
+        ? 'a socket'
+        : 'a device';
+  return new ChestError(ErrorCode.CORRUPT, `the value file ${file} is not a regular file but ${what}`, {
+    file,
+  });
+}
 
 /**
  * Reads a whole value file into a buffer of its own (offset 0, so any typed array can view it) and
@@ -53,7 +68,10 @@ export function readValueFile(file: string, byteLength: number, checksum: number
     throw ioError(`cannot open ${file}`, error, file);
   }
   try {
-    const size = fs.fstatSync(fd).size;
+    // A folder opens too, and its size would be reported as a wrong length.
+    const stats = fs.fstatSync(fd);
+    if (!stats.isFile()) throw notRegular(file, stats);
+    const size = stats.size;
     if (size !== byteLength) {
       throw new ChestError(ErrorCode.CORRUPT, `${file} holds ${size} bytes, the index says ${byteLength}`, {
         file,
@@ -116,7 +134,9 @@ export async function readValueFileAsync(
     throw ioError(`cannot open ${file}`, error, file);
   }
   try {
-    const size = (await handle.stat()).size;
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw notRegular(file, stats);
+    const size = stats.size;
     if (size !== byteLength) {
       throw new ChestError(ErrorCode.CORRUPT, `${file} holds ${size} bytes, the index says ${byteLength}`, {
         file,
