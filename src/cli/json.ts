@@ -129,24 +129,64 @@ export function binaryOf(value: unknown): { type: string; bytes: Uint8Array } | 
   return { type: value.constructor.name, bytes };
 }
 
-/** Parses one NDJSON line of an export. */
+/**
+ * The bytes of a base64 field, in the padded standard alphabet `toLine` writes. Strict, unlike
+ * `Buffer.from(text, 'base64')`, which skips what it cannot read and so turns a damaged field into
+ * a value of the wrong length, or into another value.
+ */
+export function decodeBase64(text: string): Buffer {
+  const bad = /[^A-Za-z0-9+/=]/.exec(text);
+  if (bad !== null)
+    throw new Error(`invalid base64: ${JSON.stringify(bad[0])} at character ${bad.index + 1}`);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) throw new Error('invalid base64: misplaced "=" padding');
+  if (text.length % 4 !== 0)
+    throw new Error(`invalid base64: ${text.length} characters, not a whole number of groups of 4`);
+  return Buffer.from(text, 'base64');
+}
+
+const OTHER_TYPES = new Set(['v8', 'Buffer', 'ArrayBuffer', 'DataView']);
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Parses one NDJSON line of an export; the error says what is wrong with it. */
 export function fromLine(text: string): { key: Key; value: unknown } {
-  const line = JSON.parse(text) as Partial<Record<'key' | 'value' | 'type' | 'base64', unknown>>;
-  if (typeof line !== 'object' || line === null || !('key' in line))
+  let line: unknown;
+  try {
+    line = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`not JSON (${messageOf(error)})`, { cause: error });
+  }
+  if (typeof line !== 'object' || line === null || Array.isArray(line) || !('key' in line))
     throw new Error('expected an object with a "key"');
-  const key = keyFromJson(line.key);
-  if ('value' in line) return { key, value: line.value };
-  if (typeof line.type !== 'string' || typeof line.base64 !== 'string')
+  const fields = line as Partial<Record<'key' | 'value' | 'type' | 'base64', unknown>>;
+  const key = keyFromJson(fields.key);
+  if ('value' in fields) return { key, value: fields.value };
+  if (typeof fields.type !== 'string' || typeof fields.base64 !== 'string')
     throw new Error('expected "value", or "type" and "base64"');
-  const bytes = Buffer.from(line.base64, 'base64');
-  const { type } = line;
-  if (type === 'v8') return { key, value: v8.deserialize(bytes) as unknown };
+  const { type } = fields;
+  // Checked before the base64 is decoded: a line of an unknown type is wrong whatever its bytes.
+  if (!OTHER_TYPES.has(type) && !isTypedName(type)) throw new Error(`unknown type ${JSON.stringify(type)}`);
+  const bytes = decodeBase64(fields.base64);
+  if (type === 'v8') {
+    try {
+      return { key, value: v8.deserialize(bytes) as unknown };
+    } catch (error) {
+      throw new Error(`the bytes are not a v8 serialization (${messageOf(error)})`, { cause: error });
+    }
+  }
   if (type === 'Buffer') return { key, value: bytes };
+  if (isTypedName(type) && bytes.byteLength % TYPED[type].BYTES_PER_ELEMENT !== 0) {
+    const size = TYPED[type].BYTES_PER_ELEMENT;
+    throw new Error(
+      `${bytes.byteLength} bytes are not a whole number of ${type} elements (${size} bytes each)`,
+    );
+  }
   // A fresh, aligned buffer: the decoded one may start at any offset.
   const buffer = new ArrayBuffer(bytes.byteLength);
   new Uint8Array(buffer).set(bytes);
   if (type === 'ArrayBuffer') return { key, value: buffer };
   if (type === 'DataView') return { key, value: new DataView(buffer) };
-  if (isTypedName(type)) return { key, value: new TYPED[type](buffer) };
-  throw new Error(`unknown type ${JSON.stringify(type)}`);
+  return { key, value: new TYPED[type as keyof typeof TYPED](buffer) };
 }
