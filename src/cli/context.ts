@@ -24,11 +24,15 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-/** An error the CLI reports as one line, exiting with `exitCode`. */
+/**
+ * An error the CLI reports as one line, exiting with `exitCode`. `details` are added to the JSON
+ * line `--json` writes, for scripts that would otherwise have to parse the message.
+ */
 export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: ExitCode,
+    readonly details: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
     this.name = 'CliError';
@@ -36,8 +40,13 @@ export class CliError extends Error {
 }
 
 /** The exit code and one-line message for anything a command throws. */
-export function describeFailure(error: unknown): { message: string; exitCode: ExitCode } {
-  if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
+export function describeFailure(error: unknown): {
+  message: string;
+  exitCode: ExitCode;
+  details?: Readonly<Record<string, unknown>>;
+} {
+  if (error instanceof CliError)
+    return { message: error.message, exitCode: error.exitCode, details: error.details };
   if (isChestError(error)) {
     const noChest = error.code === ErrorCode.NOT_A_CHEST;
     return {

@@ -6,7 +6,8 @@ import { describeFailure, ExitCode } from './context.js';
 const EXIT_CODES = `
 Exit codes:
   0  done
-  1  the operation failed (I/O error, damaged data, a value that cannot be shown as asked)
+  1  the operation failed (I/O error, damaged data, a value that cannot be shown as asked,
+     a bad import line)
   2  usage error (unknown command or option, missing argument, key or value not valid JSON)
   3  no such path, or the path holds no chest
   4  no such key (get, rm)
@@ -59,10 +60,11 @@ export async function run(argv: readonly string[]): Promise<number> {
       // Help and --version end with exitCode 0; everything else commander rejects is usage.
       return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
     }
-    const { message, exitCode } = describeFailure(error);
+    const { message, exitCode, details } = describeFailure(error);
     // With --json, a failure is a JSON line too, for scripts that parse everything.
     const json = program.opts<{ json?: boolean }>().json === true;
-    process.stderr.write(json ? JSON.stringify({ error: message, exitCode }) + '\n' : `chest: ${message}\n`);
+    const line = json ? JSON.stringify({ error: message, exitCode, ...details }) : `chest: ${message}`;
+    process.stderr.write(line + '\n');
     return exitCode;
   }
 }

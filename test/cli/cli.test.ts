@@ -143,6 +143,51 @@ describe('chest CLI', () => {
     }
   });
 
+  it('import names the line it stopped at and what it kept; --dry-run lists every bad line, writing nothing', () => {
+    const input = [
+      '{"key":"a","value":1}',
+      '',
+      '{"key":"b","value":2}',
+      // Buffer.from would skip the "%" and read 11 bytes: a length problem, not the real one.
+      '{"key":"c","type":"Float64Array","base64":"AAAAAAAA%AAAAAAA"}',
+      '{"key":"d","value":4}',
+      '{"key":"e","type":"Float64Array","base64":"AAAAAAAAAA=="}',
+    ].join('\n');
+    const dir = freshPath();
+    const stopped = run(['import', dir], input);
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toBe(
+      'chest: import stopped at line 4: invalid base64: "%" at character 9; the 2 entries before it are ' +
+        'imported and stay in the chest, the rest is not (--dry-run lists every bad line)\n',
+    );
+    {
+      using chest = new Chest<Key, unknown>({ path: dir, readOnly: true });
+      expect([...chest.entries({})]).toEqual([
+        ['a', 1],
+        ['b', 2],
+      ]);
+    }
+    const json = run(['--json', 'import', freshPath()], input);
+    expect(JSON.parse(json.stderr)).toMatchObject({ exitCode: 1, line: 4, imported: 2 });
+    expect(run(['import', freshPath()], 'x\n').stderr).toMatch(/line 1: not JSON .*; nothing was imported/);
+
+    const untouched = freshPath();
+    const dry = run(['import', '--dry-run', untouched], input);
+    expect(dry.code).toBe(1);
+    expect(dry.stdout).toBe(
+      'line 4: invalid base64: "%" at character 9\n' +
+        'line 6: 7 bytes are not a whole number of Float64Array elements (8 bytes each)\n' +
+        '5 lines checked, 2 bad\n',
+    );
+    expectOneLine(dry.stderr);
+    expect(fs.existsSync(untouched)).toBe(false);
+    const sound = run(['--json', 'import', '--dry-run', untouched], '{"key":"a","value":1}\n');
+    expect(sound.code).toBe(0);
+    expect(JSON.parse(sound.stdout)).toEqual({ ok: true, checked: 1, bad: [] });
+    expect(fs.existsSync(untouched)).toBe(false);
+    expect(run(['import', untouched], '{"key":"a","value":1}\n').stdout).toBe('1 entry imported\n');
+  });
+
   it('verify finds damage and orphans (exit 1), repair removes them, compact reclaims the index', () => {
     const dir = freshPath();
     sample(dir);
