@@ -30,7 +30,7 @@ function oneLine(text: string): string {
     .trim()
     .replace(/^error: /, '')
     .replaceAll(/\s*\n\s*/g, ' ');
-  return `chest: ${message} (see chest --help)\n`;
+  return `${message} (see chest --help)`;
 }
 
 /** The `chest` program with every command registered. */
@@ -39,13 +39,18 @@ export function buildProgram(): Command {
     .description('Look into, query and change a spillchest chest on disk.')
     .version(version())
     .option('--json', 'machine-readable JSON output')
-    .addHelpText('after', EXIT_CODES)
-    .exitOverride()
-    .configureOutput({ outputError: (text) => process.stderr.write(oneLine(text)) });
+    .addHelpText('after', EXIT_CODES);
   for (const register of commands) register(program);
-  for (const command of program.commands) {
-    command.exitOverride().configureOutput({ outputError: (text) => process.stderr.write(oneLine(text)) });
-  }
+  // --json is parsed before commander finds what is wrong with the rest, wherever it stands.
+  const outputError = (text: string): void => {
+    const message = oneLine(text);
+    const json = program.opts<{ json?: boolean }>().json === true;
+    process.stderr.write(
+      (json ? JSON.stringify({ error: message, exitCode: ExitCode.USAGE }) : `chest: ${message}`) + '\n',
+    );
+  };
+  for (const command of [program, ...program.commands])
+    command.exitOverride().configureOutput({ outputError });
   return program;
 }
 

@@ -258,6 +258,20 @@ describe('chest CLI', () => {
     const json = run(['--json', 'get', dir, '"nope"']);
     expect(json.code).toBe(4);
     expect(JSON.parse(json.stderr)).toEqual({ error: 'no such key: "nope"', exitCode: 4 });
+    // Usage errors found by the parser are JSON lines too, wherever --json stands.
+    for (const args of [
+      ['--json', 'ls'],
+      ['ls', dir, '--bogus', '--json'],
+    ]) {
+      const usage = run(args);
+      expect(usage.code, args.join(' ')).toBe(2);
+      expect(JSON.parse(usage.stderr), args.join(' ')).toEqual({
+        error: expect.stringMatching(
+          /^(missing required argument 'path'|unknown option '--bogus') \(see chest --help\)$/,
+        ),
+        exitCode: 2,
+      });
+    }
     const badLine = run(['import', freshPath()], '{"key":"a","value":1}\nnot json\n');
     expect(badLine.code).toBe(1);
     expect(badLine.stderr).toMatch(/line 2/);
