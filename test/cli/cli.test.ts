@@ -101,7 +101,9 @@ describe('chest CLI', () => {
 
   it('set and rm change the chest; a missing key exits with 4', () => {
     const dir = freshPath();
-    expect(run(['set', dir, '"a"', '{"x":[1,2]}']).code).toBe(3); // no chest yet
+    const noChest = run(['set', dir, '"a"', '{"x":[1,2]}']);
+    expect(noChest.code).toBe(3);
+    expect(noChest.stderr).toBe(`chest: no such path: ${dir} (--create makes a new chest there)\n`);
     expect(run(['set', dir, '"a"', '{"x":[1,2]}', '--create']).code).toBe(0);
     expect(run(['set', dir, '["note",1]', 'hello world', '--text']).code).toBe(0);
     {

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, ExitCode, globals, openChest, write } from '../context.js';
 import { keyToJson, parseKey } from '../json.js';
@@ -28,6 +29,9 @@ export function register(program: Command): void {
             throw new CliError(`value is not valid JSON: ${valueText} (use --text for text)`, ExitCode.USAGE);
           }
         }
+        // The first set on a new path is where a newcomer meets --create: say so.
+        if (options.create !== true && !fs.existsSync(dir))
+          throw new CliError(`no such path: ${dir} (--create makes a new chest there)`, ExitCode.NO_CHEST);
         {
           using chest = openChest(dir, options.create === true ? 'create' : 'write');
           chest.set(key, value);
