@@ -25,7 +25,7 @@ export function register(program: Command): void {
   program
     .command('verify')
     .description(
-      'read every entry and check its checksum and file, and look for orphan files; exit code 1 on damage',
+      'read every entry and check its checksum and file, and look for orphan files; exit code 1 if it finds damage or orphans',
     )
     .argument('<path>', "the chest's directory")
     .action(async (dir: string, _options: object, command: Command) => {
