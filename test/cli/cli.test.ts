@@ -232,6 +232,22 @@ describe('chest CLI', () => {
     expect(run(['verify', path.join(dir, 'nope')]).code).toBe(3);
   });
 
+  it('a folder where a value file should be: get names the key and the path, verify and repair say why', () => {
+    const dir = freshPath();
+    sample(dir);
+    const file = path.join(dir, 'big');
+    fs.rmSync(file);
+    fs.mkdirSync(file);
+    const why = `the value file ${file} is not a regular file but a folder`;
+    const get = run(['get', dir, '"big"']);
+    expect(get.code).toBe(1);
+    expect(get.stderr).toBe(`chest: CHEST_CORRUPT: ${why} (key 'big')\n`);
+    const verify = run(['verify', dir]);
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toContain(`damaged "big": CHEST_CORRUPT: ${why}\n`);
+    expect(run(['repair', dir]).stdout).toContain(`dropped "big": CHEST_CORRUPT: ${why}\n`);
+  });
+
   it('bad input gets one line and a documented exit code', () => {
     const dir = freshPath();
     sample(dir);

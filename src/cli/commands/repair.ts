@@ -24,7 +24,7 @@ export function register(program: Command): void {
         await write(JSON.stringify({ dropped, removedFiles: report.removedFiles }) + '\n');
         return;
       }
-      for (const d of dropped) await write(`dropped ${JSON.stringify(d.key)}: ${d.code}\n`);
+      for (const d of dropped) await write(`dropped ${JSON.stringify(d.key)}: ${d.code}: ${d.message}\n`);
       for (const file of report.removedFiles) await write(`removed file ${file}\n`);
       await write(`${dropped.length} entries dropped, ${report.removedFiles.length} files removed\n`);
     });

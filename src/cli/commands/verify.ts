@@ -44,11 +44,8 @@ export function register(program: Command): void {
         const { entries, checked, orphanFiles, ok } = report;
         await write(JSON.stringify({ ok, entries, checked, damaged, orphanFiles }) + '\n');
       } else {
-        for (const d of damaged) {
-          await write(
-            `damaged ${JSON.stringify(d.key)}: ${d.code}${d.file === undefined ? '' : ` (${d.file})`}\n`,
-          );
-        }
+        // The message too: the code alone does not tell a checksum from a folder in a file's place.
+        for (const d of damaged) await write(`damaged ${JSON.stringify(d.key)}: ${d.code}: ${d.message}\n`);
         for (const file of report.orphanFiles) await write(`orphan file ${file}\n`);
         await write(
           `${report.checked.toLocaleString('en-US')} entries checked, ${damaged.length} damaged, ` +
