@@ -188,6 +188,10 @@ describe('chest CLI', () => {
     expect(JSON.parse(sound.stdout)).toEqual({ ok: true, checked: 1, bad: [] });
     expect(fs.existsSync(untouched)).toBe(false);
     expect(run(['import', untouched], '{"key":"a","value":1}\n').stdout).toBe('1 entry imported\n');
+    // What the import itself would refuse, the dry run refuses too.
+    const notChest = path.join(path.dirname(untouched), 'file.txt');
+    fs.writeFileSync(notChest, 'x');
+    expect(run(['import', '--dry-run', notChest], '{"key":"a","value":1}\n').code).toBe(3);
   });
 
   it('verify finds damage and orphans (exit 1), repair removes them, compact reclaims the index', () => {

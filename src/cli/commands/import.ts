@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { encodeKey } from '../../keys/codec.js';
 import type { Key } from '../../keys/types.js';
 import { MAX_KEY_BYTES } from '../../stores/lmdb/store.js';
-import { CliError, describeFailure, ExitCode, globals, openChest, write } from '../context.js';
+import { assertChest, CliError, describeFailure, ExitCode, globals, openChest, write } from '../context.js';
 import { fromLine } from '../json.js';
 import { progress } from '../progress.js';
 
@@ -57,7 +57,13 @@ export function register(program: Command): void {
         const input = file === undefined ? process.stdin : fs.createReadStream(file);
         const total = file === undefined ? undefined : fs.statSync(file).size;
         const json = globals(command).json;
-        if (options.dryRun === true) return await dryRun(input, total, json);
+        if (options.dryRun === true) {
+          // The path as the import would take it: a chest, an empty folder or nothing yet.
+          const empty =
+            fs.existsSync(dir) && fs.statSync(dir).isDirectory() && fs.readdirSync(dir).length === 0;
+          if (fs.existsSync(dir) && !empty) assertChest(dir);
+          return await dryRun(input, total, json);
+        }
 
         const bar = progress('importing', total);
         let count = 0;
