@@ -39,6 +39,8 @@ export function buildProgram(): Command {
     .description('Look into, query and change a spillchest chest on disk.')
     .version(version())
     .option('--json', 'machine-readable JSON output')
+    // Each command's help lists --json too: it is given to the program but changes every command.
+    .configureHelp({ showGlobalOptions: true })
     .addHelpText('after', EXIT_CODES);
   for (const register of commands) register(program);
   // --json is parsed before commander finds what is wrong with the rest, wherever it stands.

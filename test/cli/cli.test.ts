@@ -38,6 +38,8 @@ describe('chest CLI', () => {
       expect(main.stdout).toContain(command.name());
       expect(command.description()).not.toBe('');
       expect(command.helpInformation()).toContain(`Usage: chest ${command.name()}`);
+      // --json belongs to the program, and changes the output of every command.
+      expect(command.helpInformation()).toMatch(/Global Options:[^]*--json/);
     }
     // One command's help from the real process too.
     const ls = run(['ls', '--help']);
