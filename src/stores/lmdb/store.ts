@@ -687,7 +687,10 @@ export class LmdbStore implements SyncStore {
    * The spill thread, for a batch of inline puts and deletes that the chest hands over instead of
    * calling `write` (see write-behind.ts); undefined when this store cannot take one now: read-only,
    * under a disk quota (its accounting reads each old entry), with value files still to release,
-   * beside another store on the index in this process, or after a batch failed. Everything else this store does first waits for the batches in flight.
+   * beside another store on the index in this process, or after a batch failed. Everything else
+   * this store does first waits for the batches in flight.
+   *
+   * @internal For `Chest`.
    */
   spillWriter(): WriteBehind | undefined {
     if (this.closed || this.readOnly || this.behindOff || this.quota !== undefined || this.givenUp.length > 0)
@@ -715,6 +718,8 @@ export class LmdbStore implements SyncStore {
   /**
    * What became of the batches handed to the spill thread since the last call, oldest first; with
    * `wait`, after every batch in flight has finished.
+   *
+   * @internal For `Chest`.
    */
   settleBehind(wait: boolean): Outcome[] {
     if (this.behind !== undefined && this.behind.inFlight > 0) {
