@@ -108,6 +108,11 @@ export function wholeNumber(text: string): number {
 }
 
 /** `1234567` as `1.2 MB`. */
+/** `1 orphan file`, `2 orphan files`: a count with its noun, singular for one. */
+export function counted(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
 export function formatBytes(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let value = bytes;

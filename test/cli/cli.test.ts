@@ -226,6 +226,8 @@ describe('chest CLI', () => {
     const sound = run(['verify', dir]);
     expect(sound.code).toBe(0);
     expect(sound.stdout).toContain('6 entries checked, 0 damaged, 0 orphan files');
+    // One of a thing is named in the singular.
+    expect(repaired.stdout).toMatch(/\b1 entry dropped, 1 file removed\n/);
 
     const compacted = run(['--json', 'compact', dir]);
     expect(compacted.code).toBe(0);

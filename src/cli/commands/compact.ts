@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { formatBytes, globals, openChest, write } from '../context.js';
+import { counted, formatBytes, globals, openChest, write } from '../context.js';
 
 export function register(program: Command): void {
   program
@@ -20,7 +20,7 @@ export function register(program: Command): void {
       }
       await write(
         `index ${formatBytes(report.bytesBefore)} -> ${formatBytes(report.bytesAfter)}, ` +
-          `${report.removedFiles.length} orphan files removed\n`,
+          `${counted(report.removedFiles.length, 'orphan file')} removed\n`,
       );
     });
 }

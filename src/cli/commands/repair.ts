@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { globals, openChest, write } from '../context.js';
+import { counted, globals, openChest, write } from '../context.js';
 import { progress } from '../progress.js';
 import { describeDamage } from './verify.js';
 
@@ -26,6 +26,8 @@ export function register(program: Command): void {
       }
       for (const d of dropped) await write(`dropped ${JSON.stringify(d.key)}: ${d.code}: ${d.message}\n`);
       for (const file of report.removedFiles) await write(`removed file ${file}\n`);
-      await write(`${dropped.length} entries dropped, ${report.removedFiles.length} files removed\n`);
+      await write(
+        `${counted(dropped.length, 'entry', 'entries')} dropped, ${counted(report.removedFiles.length, 'file')} removed\n`,
+      );
     });
 }

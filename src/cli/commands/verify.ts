@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CliError, ExitCode, globals, openChest, write } from '../context.js';
+import { CliError, counted, ExitCode, globals, openChest, write } from '../context.js';
 import { keyToJson } from '../json.js';
 import { progress } from '../progress.js';
 import type { Damage } from '../../maintenance.js';
@@ -48,13 +48,13 @@ export function register(program: Command): void {
         for (const d of damaged) await write(`damaged ${JSON.stringify(d.key)}: ${d.code}: ${d.message}\n`);
         for (const file of report.orphanFiles) await write(`orphan file ${file}\n`);
         await write(
-          `${report.checked.toLocaleString('en-US')} entries checked, ${damaged.length} damaged, ` +
-            `${report.orphanFiles.length} orphan files\n`,
+          `${counted(report.checked, 'entry', 'entries')} checked, ${damaged.length} damaged, ` +
+            `${counted(report.orphanFiles.length, 'orphan file')}\n`,
         );
       }
       if (!report.ok) {
         throw new CliError(
-          `${damaged.length} damaged entries, ${report.orphanFiles.length} orphan files: run chest repair`,
+          `${counted(damaged.length, 'damaged entry', 'damaged entries')}, ${counted(report.orphanFiles.length, 'orphan file')}: run chest repair`,
           ExitCode.FAILED,
         );
       }
