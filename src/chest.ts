@@ -323,7 +323,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     let slot = this.tier.find(keyIdentity(key));
     if (slot === 0 && this.behind.size > 0) {
       // The key may be in a batch in flight, which goes back into memory if it fails.
-      this.settleBehind();
+      this.settleAndFit();
       slot = this.tier.find(keyIdentity(key));
     }
     if (slot !== 0 && !this.coherence.settled(slot)) slot = this.revalidate(slot, key);
@@ -458,7 +458,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   override *entries(query?: KeyQuery): MapIterator<[K, V]> {
     for (const key of this.keys(query)) {
       // A set during the iteration may have handed the key to the spill thread.
-      if (this.behind.size > 0) this.settleBehind();
+      if (this.behind.size > 0) this.settleAndFit();
       let slot = this.tier.find(keyIdentity(key));
       if (slot !== 0 && !this.coherence.settled(slot)) slot = this.revalidate(slot, key);
       if (slot !== 0) {
@@ -881,9 +881,11 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
         this.behind.set(ticket, batch);
       },
     );
-    // Collected without waiting: a failed batch's entries are back in memory at once.
+    // Collected without waiting: a failed batch's entries are back in memory at once, and are
+    // written on this thread, which reports what is wrong.
     this.settleBehind(false);
     if (leftover.length > 0) this.writeDirty(leftover, true);
+    if (this.tier.overBudget) this.writeDirty(this.tier.victims(), true);
   }
 
   /** The spill thread, when this chest may hand it a spill now. */
@@ -900,8 +902,8 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
    * finished): a committed batch is done with, a failed one's entries come back into memory as
    * unwritten, to be written by this thread, whose write reports what is wrong.
    */
-  private settleBehind(wait = true): void {
-    if (this.behind.size === 0 || !(this.store instanceof LmdbStore)) return;
+  private settleBehind(wait = true): boolean {
+    if (this.behind.size === 0 || !(this.store instanceof LmdbStore)) return false;
     const failed: BehindBatch<K, V>[] = [];
     let outcomes = this.store.settleBehind(wait);
     // Every batch after a failed one fails too: all of them are taken back at once, newest first,
@@ -913,10 +915,20 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       this.behind.delete(outcome.ticket);
       if (!outcome.ok && batch !== undefined) failed.push(batch);
     }
-    if (failed.length > 0)
-      takeBack(this.tier, failed, (slot) => {
-        this.coherence.confirm(slot);
-      });
+    if (failed.length === 0) return false;
+    takeBack(this.tier, failed, (slot) => {
+      this.coherence.confirm(slot);
+    });
+    return true;
+  }
+
+  /**
+   * `settleBehind` for a call about to read or write: entries taken back from a failed batch may
+   * put memory over budget, and are spilled again at once, on this thread (as after a read, a
+   * failure to write them is left for the next write to report).
+   */
+  private settleAndFit(): void {
+    if (this.settleBehind() && this.tier.overBudget) this.shrinkAfterRead();
   }
 
   /**
@@ -1041,7 +1053,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   /** Open, and nothing in flight to the spill thread: whatever follows sees the store whole. */
   private assertOpen(): void {
     this.checkOpen();
-    if (this.behind.size > 0) this.settleBehind();
+    if (this.behind.size > 0) this.settleAndFit();
   }
 
   private checkOpen(): void {

@@ -697,6 +697,12 @@ export class LmdbStore implements SyncStore {
       return undefined;
     // Another store on this index in this process: its chest checks commits it did not make.
     if (Atomics.load(this.opens, 0) > 1) return undefined;
+    // Value files in the index: the thread would give every batch back (see the worker), so the
+    // chest's own thread writes from now on. Checked here too, so that this is no failure.
+    if (this.hasFiles()) {
+      this.behindOff = true;
+      return undefined;
+    }
     if (this.behind === undefined) {
       try {
         this.behind = new WriteBehind(this.indexDir, (outcome) => {
