@@ -31,7 +31,7 @@ const STAMPED = 2;
 const SEALED = 4;
 const KNOWN_FLAGS = FILE | STAMPED | SEALED;
 /** The flags byte of an inline entry as written now. */
-export const STAMPED_SEALED = STAMPED | SEALED;
+const STAMPED_SEALED = STAMPED | SEALED;
 
 export interface RecordHead {
   readonly kind: number;
@@ -68,13 +68,26 @@ export function encodeInline(
   stamp = 0,
 ): Buffer {
   const out = Buffer.allocUnsafe(HEADER + data.byteLength);
-  out[0] = STAMPED_SEALED;
-  out[1] = kind;
-  out[2] = codec;
-  out.writeUInt32LE(sealChecksum(checksum, kind, codec), 3);
-  out.writeUInt32LE(stamp >>> 0, STAMP_OFFSET);
-  out.set(data, HEADER);
+  writeInline(out, 0, kind, codec, data, checksum, stamp);
   return out;
+}
+
+/** Writes an inline entry into `out` at `at` (`HEADER + data.byteLength` bytes). */
+export function writeInline(
+  out: Buffer,
+  at: number,
+  kind: number,
+  codec: number,
+  data: Uint8Array,
+  checksum: number,
+  stamp = 0,
+): void {
+  out[at] = STAMPED_SEALED;
+  out[at + 1] = kind;
+  out[at + 2] = codec;
+  out.writeUInt32LE(sealChecksum(checksum, kind, codec), at + 3);
+  out.writeUInt32LE(stamp >>> 0, at + STAMP_OFFSET);
+  out.set(data, at + HEADER);
 }
 
 /** Stamps an encoded entry with the id of the transaction that writes it. */

@@ -2,8 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { ChestError, ErrorCode } from '../../errors.js';
 import { encodeKeyInto } from '../../keys/codec.js';
 import type { Key } from '../../keys/types.js';
-import { sealChecksum } from '../../values/seal.js';
-import { HEADER, STAMPED_SEALED } from './record.js';
+import { HEADER, writeInline } from './record.js';
 import {
   ALIVE,
   cell,
@@ -106,11 +105,7 @@ export class WriteBehind {
     b[head] = PUT;
     b.writeUInt16LE(keyLength, head + 1);
     b.writeUInt32LE(entryLength, head + 3);
-    b[entryAt] = STAMPED_SEALED;
-    b[entryAt + 1] = kind;
-    b[entryAt + 2] = codec;
-    b.writeUInt32LE(sealChecksum(checksum, kind, codec), entryAt + 3);
-    b.set(data, entryAt + HEADER);
+    writeInline(b, entryAt, kind, codec, data, checksum);
     this.at = entryAt + entryLength;
     this.count++;
     return true;
