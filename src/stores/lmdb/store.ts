@@ -24,6 +24,7 @@ import type {
 } from '../types.js';
 import { decodeStructures, encodeStructures, STRUCTURES_KEY } from './structures.js';
 import { WriteBehind, type Outcome } from './write-behind.js';
+import { COMMIT_AND_FLUSH, COMMIT_NO_FLUSH } from './txn-flags.js';
 import {
   decodeRecord,
   encodeFile,
@@ -76,13 +77,6 @@ export interface LmdbStoreOptions {
   readonly onEvict?: (keys: Uint8Array[]) => void;
 }
 
-/**
- * lmdb-js transaction flags: abortable (1), committed before returning (2), and 0x10000, passed on to
- * LMDB as MDB_NOSYNC for that transaction: visible at once, made durable by the next synced commit.
- * Its typings declare the enum without exporting its values.
- */
-const COMMIT_NO_FLUSH = 0x10003;
-const COMMIT_AND_FLUSH = 3;
 type SyncTransaction = <T>(action: () => T, flags: number) => T;
 /** The parts of lmdb-js's native environment used here; its typings do not declare them. */
 interface NativeEnv {

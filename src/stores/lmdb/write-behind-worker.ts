@@ -8,6 +8,7 @@ import type { Database, RootDatabase } from 'lmdb';
 import { attachIndex, closeIndex } from './env.js';
 import { SpaceGuard } from './disk.js';
 import { STAMP_OFFSET } from './record.js';
+import { COMMIT_NO_FLUSH } from './txn-flags.js';
 import { ErrorCode, isChestError } from '../../errors.js';
 import {
   ALIVE,
@@ -36,8 +37,6 @@ import {
   type WriterData,
 } from './write-behind-shared.js';
 
-/** As the store's own spills: committed before returning, without a sync (the next flush syncs). */
-const COMMIT_NO_FLUSH = 0x10003;
 type SyncTransaction = <T>(action: () => T, flags: number) => T;
 
 class HasFiles extends Error {}
