@@ -282,7 +282,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       throw error;
     }
     this.coherence = new Coherence(this.store.changes);
-    trackOpen(this);
+    trackOpen(this, this.temporary);
   }
 
   /** The chest's directory (or its store's location). */
@@ -674,7 +674,12 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       this.rewatch();
       throw error;
     }
-    if (this.temporary) forgetTemporary(this.dir);
+    if (this.temporary) {
+      forgetTemporary(this.dir);
+      // Kept now: held until closed, so that it is flushed at exit.
+      untrackOpen(this);
+      trackOpen(this, false);
+    }
     this.temporary = false;
     this.dir = target;
     this.store = this.openStore(target);

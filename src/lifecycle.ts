@@ -5,6 +5,12 @@ import path from 'node:path';
 /**
  * What happens to chests when the process ends: temporary directories are removed, and chests with
  * a path that were never closed are flushed, as the original chest does when it is garbage collected.
+ *
+ * A chest with a path is held here until it is closed, so that it is flushed at exit even when
+ * nothing else refers to it any more: a chest that V8 collected first would take its unwritten
+ * values with it (a `Chest` made and filled at a module's top level, never referred to again, can be
+ * collected before the process exits). A temporary chest is only referred to weakly: it is removed
+ * at exit anyway, and a dropped one may be collected.
  */
 
 interface Closable {
@@ -13,8 +19,9 @@ interface Closable {
 }
 
 const temporaries = new Set<string>();
-const open = new Set<WeakRef<Closable>>();
-const refs = new WeakMap<Closable, WeakRef<Closable>>();
+/** Chests to close at exit: strong references for those with a path, weak ones for temporary chests. */
+const open = new Set<Closable | WeakRef<Closable>>();
+const refs = new WeakMap<Closable, Closable | WeakRef<Closable>>();
 let hooked = false;
 
 /** Creates a private temporary directory for a chest, removed at exit unless forgotten first. */
@@ -30,8 +37,8 @@ export function forgetTemporary(dir: string): void {
   temporaries.delete(dir);
 }
 
-export function trackOpen(chest: Closable): void {
-  const ref = new WeakRef(chest);
+export function trackOpen(chest: Closable, temporary: boolean): void {
+  const ref = temporary ? new WeakRef(chest) : chest;
   refs.set(chest, ref);
   open.add(ref);
   hook();
@@ -53,7 +60,7 @@ function hook(): void {
 
 function onExit(): void {
   for (const ref of open) {
-    const chest = ref.deref();
+    const chest = ref instanceof WeakRef ? ref.deref() : ref;
     if (chest === undefined) continue;
     try {
       chest.close();

@@ -99,6 +99,21 @@ describe('Chest shared by several processes', () => {
     expect(a.get('y')).toBe('b1');
   });
 
+  it('a chest with a path that nothing refers to any more, never closed, is still flushed when its process ends', async () => {
+    const dir = freshPath();
+    const n = 3000;
+    const droppedWriter = path.join(path.dirname(peerFile), 'dropped-writer.ts');
+    const exit = await runTs(droppedWriter, [dir, String(n)]);
+    expect({ code: exit.code, signal: exit.signal, stderr: exit.stderr }).toEqual({
+      code: 0,
+      signal: null,
+      stderr: '',
+    });
+    using chest = new Chest<string, { i: number }>({ path: dir });
+    expect(chest.size).toBe(n);
+    for (let i = 0; i < n; i += 37) expect(chest.get(`k${i}`)).toEqual({ i });
+  });
+
   // The soak script (test/soak/processes.ts) runs the same over many runs.
   it('Chest under 8 processes of mixed sets, gets, deletes and spills: every read in commit order, counter exact', async () => {
     const dir = freshPath();
