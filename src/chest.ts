@@ -46,6 +46,7 @@ import {
   type SpillContext,
 } from './core/spill.js';
 import { spillBehind, takeBack, type BehindBatch } from './core/spill-behind.js';
+import { InFlightKeys } from './core/in-flight.js';
 
 /**
  * Entries a chest spills itself before it hands its spills to the spill thread
@@ -238,6 +239,8 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   private dropped = false;
   /** Batches handed to the spill thread and not yet settled, by ticket: their entries, to take back if they fail. */
   private readonly behind = new Map<number, BehindBatch<K, V>>();
+  /** The keys of those batches: a miss on one of them takes it back, on any other reads the store at once. */
+  private readonly inFlight = new InFlightKeys();
   /** Entries this chest's `set`s have spilled without the spill thread (see `SPILL_THREAD_AFTER`). */
   private spilledHere = 0;
   private readonly spillThreadAfter = spillThreadAfter();
@@ -320,11 +323,16 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
 
   override get(key: K): V | undefined {
     this.checkOpen();
-    let slot = this.tier.find(keyIdentity(key));
+    const id = keyIdentity(key);
+    let slot = this.tier.find(id);
     if (slot === 0 && this.behind.size > 0) {
-      // The key may be in a batch in flight, which goes back into memory if it fails.
-      this.settleAndFit();
-      slot = this.tier.find(keyIdentity(key));
+      slot = this.takeFromFlight(id);
+      if (slot !== 0) {
+        this.counters.hits++;
+        const value = this.tier.value(slot);
+        if (this.tier.overBudget) this.shrinkAfterRead(true);
+        return value;
+      }
     }
     if (slot !== 0 && !this.coherence.settled(slot)) slot = this.revalidate(slot, key);
     if (slot !== 0) {
@@ -627,9 +635,13 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   prefetch(keys: Iterable<K>): void {
     this.assertOpen();
     for (const key of keys) {
-      const slot = this.tier.find(keyIdentity(key));
-      if (slot === 0) this.load(key, true);
-      else if ((this.tier.flags(slot) & Flag.DELETED) === 0) this.tier.touch(slot);
+      const id = keyIdentity(key);
+      const slot = this.tier.find(id);
+      if (slot !== 0) {
+        if ((this.tier.flags(slot) & Flag.DELETED) === 0) this.tier.touch(slot);
+      } else if (this.behind.size > 0 && this.takeFromFlight(id) !== 0) {
+        if (this.tier.overBudget) this.shrinkAfterRead(true);
+      } else this.load(key, true);
     }
   }
 
@@ -810,10 +822,36 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     return this.decode(key, stored, cache);
   }
 
-  /** The store's copy of a key; damage is reported naming the key. */
+  /**
+   * For a key not in memory while batches are in flight to the spill thread: if one of them holds
+   * it, its newest value (or deletion) comes back into memory as if set again, without waiting for
+   * the batch, and its slot is returned. If the batch commits, the next spill writes the same again;
+   * if it fails, memory already holds what it held (`takeBack` leaves keys in memory alone). 0 when
+   * no batch holds the key: then the store may be read for it at once (`read`).
+   */
+  private takeFromFlight(id: unknown): number {
+    const entry = this.inFlight.find(id);
+    if (entry === undefined) return 0;
+    const { keys, values, sizes, deleted } = this.behind.get(entry.ticket)!;
+    const i = entry.index;
+    const flags = Flag.DIRTY | Flag.DISK_UNKNOWN | (deleted[i] ? Flag.DELETED : 0);
+    const slot = this.tier.add(id, keys[i]!, values[i] as V, sizes[i]!, flags);
+    this.coherence.confirm(slot);
+    return slot;
+  }
+
+  /**
+   * The store's copy of a key; damage is reported naming the key. With batches in flight, only for
+   * a key `takeFromFlight` found in none of them: their commits cannot change its entry, so it is
+   * read without waiting for them.
+   */
   private read(key: K): StoredValue | undefined {
     try {
-      return this.store.get(encodeKey(key));
+      const encoded = encodeKey(key);
+      const store = this.store;
+      return this.behind.size > 0 && store instanceof LmdbStore
+        ? store.getBeside(encoded)
+        : store.get(encoded);
     } catch (error) {
       throw namingKey(error, key, describeKey(key));
     }
@@ -829,7 +867,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       const slot = this.tier.add(keyIdentity(key), key, value, size, Flag.ON_DISK);
       this.coherence.remember(slot, typeof stored.version === 'number' ? stored.version : 0);
       if (!this.immutable) this.tier.setChecksum(slot, stored.checksum ?? crc32(stored.data));
-      if (this.tier.overBudget) this.shrinkAfterRead();
+      if (this.tier.overBudget) this.shrinkAfterRead(this.spilledHere >= this.spillThreadAfter);
     }
     return value;
   }
@@ -854,19 +892,22 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
 
   /**
    * A read must not fail because the disk is full: the spill it causes is tried, and on failure
-   * memory stays over budget until the next write, which reports the error.
+   * memory stays over budget until the next write, which reports the error. With `behind`, through
+   * the spill thread where it can take the spill: only once `set`s have started it (a chest that
+   * only reads never starts a thread; its evictions are mostly clean values, which write nothing).
    */
-  private shrinkAfterRead(): void {
+  private shrinkAfterRead(behind = false): void {
     try {
-      this.shrink();
+      this.shrink(behind);
     } catch (error) {
       if (!isSpillFailure(error)) throw error;
     }
   }
 
   /**
-   * Spills the entries the eviction policy picks until the tier is under its limits; for a `set`
-   * (`behind`), through the spill thread where it can take them.
+   * Spills the entries the eviction policy picks until the tier is under its limits; with
+   * `behind` (a `set`, or a read once sets have started the thread), through the spill thread
+   * where it can take them.
    */
   private shrink(behind = false): void {
     if (!this.tier.overBudget) return;
@@ -884,6 +925,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       this.inlineThreshold,
       (ticket, batch) => {
         this.behind.set(ticket, batch);
+        this.inFlight.add(ticket, batch.keys);
       },
     );
     // Collected without waiting: a failed batch's entries are back in memory at once, and are
@@ -918,6 +960,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     for (const outcome of outcomes) {
       const batch = this.behind.get(outcome.ticket);
       this.behind.delete(outcome.ticket);
+      this.inFlight.remove(outcome.ticket);
       if (!outcome.ok && batch !== undefined) failed.push(batch);
     }
     if (failed.length === 0) return false;

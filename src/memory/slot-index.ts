@@ -130,7 +130,7 @@ function inTable(id: unknown): id is string | number {
 const f64 = new Float64Array(1);
 const words = new Int32Array(f64.buffer);
 
-/** Exported for tests only. */
+/** The hash of an identity held in the table (also the spill thread's filter of keys in flight, src/core/in-flight.ts). */
 export function hashOf(id: string | number): number {
   if (typeof id === 'string') return hashString(id);
   if ((id | 0) === id) return finish(id);

@@ -68,6 +68,40 @@ describe('the spill thread', () => {
     expect(again.size).toBe(2001);
   });
 
+  it('gets that spill after sets hand their batches to the thread too, and a key in flight is still found', () => {
+    const dir = freshPath();
+    const n = 20_000;
+    {
+      using chest = new Chest<string, unknown>({ path: dir, availableMemory: 64 * 1024 });
+      for (let i = 0; i < n; i++) chest.set(`k${i}`, record(i));
+      const afterSets = handedOver(chest);
+      let wrong = 0;
+      let x = 0;
+      for (let round = 0; round < 200; round++) {
+        // A newer value in memory, then misses that push it out: its spill goes to the thread.
+        chest.set(`k${round}`, { round });
+        for (let j = 0; j < 150; j++) {
+          x = (x * 1103515245 + 12345) % 2 ** 31;
+          const i = 200 + (x % (n - 200));
+          if (JSON.stringify(chest.get(`k${i}`)) !== JSON.stringify(record(i))) wrong++;
+        }
+        // Likely still in flight, or just committed: either way the newer value.
+        if (JSON.stringify(chest.get(`k${round}`)) !== JSON.stringify({ round })) wrong++;
+      }
+      expect(wrong).toBe(0);
+      // Alone on its path: no commit of its thread was taken for another process's.
+      expect((chest as unknown as { coherence: { watching: boolean } }).coherence.watching).toBe(false);
+      // The gets' own spills (the sets' values left in memory, and each round's newer one).
+      expect(handedOver(chest)).toBeGreaterThan(afterSets + 10);
+      expect(chest.size).toBe(n);
+    }
+    using again = new Chest<string, unknown>({ path: dir });
+    expect(again.size).toBe(n);
+    for (let round = 0; round < 200; round += 7) expect(again.get(`k${round}`)).toEqual({ round });
+    for (let i = 200; i < n; i += 97) expect(again.get(`k${i}`)).toEqual(record(i));
+    expect(again.verify().damaged).toEqual([]);
+  });
+
   it('a chest whose index holds value files spills on its own thread, nothing lost', () => {
     const dir = freshPath();
     const n = 20_000;

@@ -39,7 +39,8 @@ import {
  * that spills, and a second core can take it (measured in bench/README.md, tenth pass). The chest
  * encodes each batch straight into one of `SLOTS` slots of a shared buffer and hands it over; it
  * waits only when every slot is in flight, and before anything else reads or writes the store
- * (`drain`), so that nothing ever sees the index without the batches handed over before.
+ * (`drain`), so that nothing ever sees the index without the batches handed over before. The one
+ * exception is a read of a key the chest knows is in none of them (`LmdbStore.getBeside`).
  *
  * What a batch's failure does: nothing of it is committed (one transaction), and the chest gets
  * its entries back (`Outcome.ok` false) to hold in memory as unwritten, so nothing is lost; it
@@ -167,6 +168,14 @@ export class WriteBehind {
       this.wait(this.queue[0]!.slot);
       this.reap();
     }
+  }
+
+  /**
+   * `drain`, except from inside a collection (a look for new commits while one batch is told to
+   * the chest): the others are told next, in order.
+   */
+  drainOutsideCollect(): void {
+    if (!this.reaping) this.drain();
   }
 
   /** Stops the thread once it has finished every batch, and waits for it to close its handles. */
