@@ -102,6 +102,30 @@ describe('the spill thread', () => {
     expect(again.verify().damaged).toEqual([]);
   });
 
+  it('a deletion in flight answers a get with undefined at once, and stays a deletion', () => {
+    const dir = freshPath();
+    {
+      using chest = new Chest<string, unknown>({ path: dir, availableMemory: 64 * 1024 });
+      for (let i = 0; i < 5000; i++) chest.set(`k${i}`, record(i));
+      chest.flush();
+      for (let round = 0; round < 40; round++) {
+        const gone = `k${round}`;
+        chest.delete(gone);
+        // Push the tombstone out: its delete goes to the thread with the sets' values.
+        for (let i = 0; i < 600; i++) chest.set(`fill${round}-${i}`, record(i));
+        expect(chest.get(gone)).toBeUndefined();
+        // Taken back as a deletion: memory has no value for it, and it is still deleted after the commits.
+        expect(chest.inMemory(gone)).toBe(false);
+        expect(chest.has(gone)).toBe(false);
+        expect(chest.get(`k${round + 100}`)).toEqual(record(round + 100));
+      }
+      expect(chest.size).toBe(5000 - 40 + 40 * 600);
+    }
+    using again = new Chest<string, unknown>({ path: dir });
+    expect(again.size).toBe(5000 - 40 + 40 * 600);
+    for (let round = 0; round < 40; round++) expect(again.has(`k${round}`)).toBe(false);
+  });
+
   it('a chest whose index holds value files spills on its own thread, nothing lost', () => {
     const dir = freshPath();
     const n = 20_000;
