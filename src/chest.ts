@@ -56,6 +56,9 @@ import { InFlightKeys } from './core/in-flight.js';
  */
 const SPILL_THREAD_AFTER = 65_536;
 
+/** What `takeFromFlight` answers for a key no batch in flight holds. */
+const NOT_IN_FLIGHT = Symbol('not in flight');
+
 export { FORMAT_VERSION, DEFAULT_INLINE_THRESHOLD };
 
 /**
@@ -326,12 +329,10 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     const id = keyIdentity(key);
     let slot = this.tier.find(id);
     if (slot === 0 && this.behind.size > 0) {
-      slot = this.takeFromFlight(id);
-      if (slot !== 0) {
+      const taken = this.takeFromFlight(id);
+      if (taken !== NOT_IN_FLIGHT) {
         this.counters.hits++;
-        const value = this.tier.value(slot);
-        if (this.tier.overBudget) this.shrinkAfterRead(true);
-        return value;
+        return taken;
       }
     }
     if (slot !== 0 && !this.coherence.settled(slot)) slot = this.revalidate(slot, key);
@@ -639,9 +640,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       const slot = this.tier.find(id);
       if (slot !== 0) {
         if ((this.tier.flags(slot) & Flag.DELETED) === 0) this.tier.touch(slot);
-      } else if (this.behind.size > 0 && this.takeFromFlight(id) !== 0) {
-        if (this.tier.overBudget) this.shrinkAfterRead(true);
-      } else this.load(key, true);
+      } else if (this.behind.size === 0 || this.takeFromFlight(id) === NOT_IN_FLIGHT) this.load(key, true);
     }
   }
 
@@ -825,19 +824,21 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   /**
    * For a key not in memory while batches are in flight to the spill thread: if one of them holds
    * it, its newest value (or deletion) comes back into memory as if set again, without waiting for
-   * the batch, and its slot is returned. If the batch commits, the next spill writes the same again;
-   * if it fails, memory already holds what it held (`takeBack` leaves keys in memory alone). 0 when
-   * no batch holds the key: then the store may be read for it at once (`read`).
+   * the batch, and that value (undefined for a deletion) is returned. If the batch commits, the next
+   * spill writes the same again; if it fails, memory already holds what it held (`takeBack` leaves
+   * keys in memory alone). `NOT_IN_FLIGHT` when no batch holds the key: then the store may be read
+   * for it at once (`read`).
    */
-  private takeFromFlight(id: unknown): number {
+  private takeFromFlight(id: unknown): V | undefined | typeof NOT_IN_FLIGHT {
     const entry = this.inFlight.find(id);
-    if (entry === undefined) return 0;
+    if (entry === undefined) return NOT_IN_FLIGHT;
     const { keys, values, sizes, deleted } = this.behind.get(entry.ticket)!;
     const i = entry.index;
     const flags = Flag.DIRTY | Flag.DISK_UNKNOWN | (deleted[i] ? Flag.DELETED : 0);
-    const slot = this.tier.add(id, keys[i]!, values[i] as V, sizes[i]!, flags);
-    this.coherence.confirm(slot);
-    return slot;
+    const value = values[i];
+    this.coherence.confirm(this.tier.add(id, keys[i]!, value as V, sizes[i]!, flags));
+    if (this.tier.overBudget) this.shrinkAfterRead(true);
+    return value;
   }
 
   /**

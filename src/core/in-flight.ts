@@ -65,14 +65,15 @@ export class InFlightKeys {
   find(id: unknown): InFlightEntry | undefined {
     if (this.batches.size === 0) return undefined;
     if (this.unindexed > 0) this.index();
-    const hashed = hashable(id);
-    if (hashed ? !this.counts.has(hashOf(id)) : this.odd === 0) return undefined;
-    const code = hashed ? hashOf(id) : NaN;
+    const code = hashable(id) ? hashOf(id) : NaN;
+    if (Number.isNaN(code) ? this.odd === 0 : !this.counts.has(code)) return undefined;
     let found: InFlightEntry | undefined;
-    // Oldest batch and entry first: the last match is the newest value of the key.
+    // Oldest batch and entry first: the last match is the newest value of the key. An odd key's
+    // code is NaN, which equals nothing: those are compared by identity alone.
     for (const [ticket, { ids, codes }] of this.batches) {
       for (let i = 0; i < codes!.length; i++) {
-        if (hashed ? codes![i] === code && ids![i] === id : Number.isNaN(codes![i]) && sameKey(ids![i], id))
+        const c = codes![i]!;
+        if (c === code ? ids![i] === id : Number.isNaN(c) && Number.isNaN(code) && sameKey(ids![i], id))
           found = { ticket, index: i };
       }
     }
