@@ -5,6 +5,7 @@ import { inspect } from 'node:util';
 import { crc32 } from './values/crc32.js';
 import { ChestError, ErrorCode, isChestError, namingKey } from './errors.js';
 import { decodeKey, encodeKey, keyIdentity, type KeyIdentity } from './keys/codec.js';
+import { ownKey } from './keys/own.js';
 import { assertKeyFits } from './keys/limits.js';
 import type { Key } from './keys/types.js';
 import { asyncStoreKeys, OrderedMerge, queryRange, type KeyQuery } from './query/ordered.js';
@@ -365,7 +366,7 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
         if ((this.tier.flags(slot) & (Flag.ON_DISK | Flag.DELETED)) === 0) {
           const key = this.tier.key(slot);
           memoryOnly.add(keyIdentity(key));
-          out.push(key);
+          out.push(ownKey(key));
         }
       }
       return out;

@@ -4,6 +4,7 @@ import { inspect } from 'node:util';
 import { crc32 } from './values/crc32.js';
 import { ChestError, ErrorCode, isChestError, namingKey } from './errors.js';
 import { decodeKey, encodeKey, keyIdentity } from './keys/codec.js';
+import { ownKey } from './keys/own.js';
 import { assertKeyFits } from './keys/limits.js';
 import type { Key } from './keys/types.js';
 import { Flag, MemoryTier, type EvictionPolicy } from './memory/tier.js';
@@ -450,7 +451,7 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       if ((this.tier.flags(slot) & (Flag.ON_DISK | Flag.DELETED)) === 0) {
         const key = this.tier.key(slot);
         memoryOnly.add(keyIdentity(key));
-        pending.push(key);
+        pending.push(ownKey(key));
       }
     }
     yield* pending;

@@ -2,6 +2,7 @@ import { inspect } from 'node:util';
 import { crc32 } from '../values/crc32.js';
 import { ChestError, ErrorCode, isChestError } from '../errors.js';
 import { encodeKey } from '../keys/codec.js';
+import { ownKey } from '../keys/own.js';
 import type { Key } from '../keys/types.js';
 import { Flag, type MemoryTier } from '../memory/tier.js';
 import type { StoredValue, WriteOp } from '../stores/types.js';
@@ -152,7 +153,7 @@ export function settle<K, V>(ctx: SpillContext<K, V>, slot: number, evict: boole
   tier.remove(slot);
   if (deleted) return;
   ctx.counters.spills++;
-  ctx.onOverflow?.(key);
+  ctx.onOverflow?.(ownKey(key));
 }
 
 /** Decodes a stored value, naming the key in a decoding error. */

@@ -1,3 +1,4 @@
+import { ownKey } from '../keys/own.js';
 import { LruSlots } from './lru.js';
 import { SieveSlots } from './sieve.js';
 
@@ -108,6 +109,7 @@ export class MemoryTier<K, V> {
     this.slots.touch(slot);
   }
 
+  /** The tier's own key: what a caller is given must be a copy of it (`ownKey`). */
   key(slot: number): K {
     return this.slots.key(slot);
   }
@@ -120,9 +122,10 @@ export class MemoryTier<K, V> {
     return this.slots.flags(slot);
   }
 
+  /** Holds a new entry; a tuple or Date key is copied (`ownKey`), so its owner may change theirs. */
   add(id: unknown, key: K, value: V, size: number, flags: number): number {
     this.tally(flags, 1);
-    return this.slots.add(id, key, value, size + ENTRY_OVERHEAD, flags);
+    return this.slots.add(id, ownKey(key), value, size + ENTRY_OVERHEAD, flags);
   }
 
   /** A new value for a held key (or tombstone): it becomes dirty and the most recent. */

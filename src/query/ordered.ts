@@ -4,6 +4,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { decodeKey, encodeKey, encodeTuplePrefix, keyIdentity, prefixEnd } from '../keys/codec.js';
+import { ownKey } from '../keys/own.js';
 import type { Key } from '../keys/types.js';
 import { Flag, type MemoryTier } from '../memory/tier.js';
 import type { AsyncStore, KeyRange, SyncStore } from '../stores/types.js';
@@ -146,7 +147,7 @@ export class OrderedMerge<K extends Key, V> {
       // Equal: a key whose presence on disk was not known yet; the store's copy yields it once.
       if (order === 0 || !this.live(key)) continue;
       this.left--;
-      yield key;
+      yield ownKey(key);
     }
     if (encoded === undefined || this.left === 0) return;
     const key = decodeKey(encoded) as K;
