@@ -21,8 +21,8 @@ import type { AnyStore, AsyncStore, StoredValue, WriteOp } from './stores/types.
 import { forgetTemporary, makeTemporaryDir } from './lifecycle.js';
 import type { ChestOptions, ChestStats } from './chest.js';
 import { resolveOptions } from './core/options.js';
-import { openLmdbStore } from './core/open-lmdb.js';
-import { newMeta, serializerFor, upgradedMeta, valueCodec } from './core/meta.js';
+import { holdsChest, openLmdbStore } from './core/open-lmdb.js';
+import { checkNewSerializer, newMeta, serializerFor, upgradedMeta, valueCodec } from './core/meta.js';
 import { ReadWriteLock } from './core/lock.js';
 import {
   closeFailure,
@@ -142,6 +142,8 @@ export class AsyncChest<K extends Key = Key, V = unknown> implements AsyncDispos
     this.temporary = options.path === undefined && options.store === undefined;
     this.dir = options.store?.location ?? path.resolve(options.path ?? makeTemporaryDir());
     const given = options.store;
+    // A new chest's serializer is checked before its directory is made.
+    if (given === undefined && !this.temporary && !holdsChest(this.dir)) checkNewSerializer(options, true);
     if (given === undefined) {
       const { inlineThreshold, naming, readOnly, disk } = resolved;
       this.store = new AsyncLmdbStore(

@@ -31,8 +31,15 @@ import { orderedKeys, type KeyQuery } from './query/ordered.js';
 import { forgetTemporary, makeTemporaryDir, trackOpen, untrackOpen } from './lifecycle.js';
 import { Coherence } from './coherence.js';
 
-import { FORMAT_VERSION, newMeta, serializerFor, upgradedMeta, valueCodec } from './core/meta.js';
-import { openLmdbStore } from './core/open-lmdb.js';
+import {
+  checkNewSerializer,
+  FORMAT_VERSION,
+  newMeta,
+  serializerFor,
+  upgradedMeta,
+  valueCodec,
+} from './core/meta.js';
+import { holdsChest, openLmdbStore } from './core/open-lmdb.js';
 import { booleanOption, DEFAULT_INLINE_THRESHOLD, resolveOptions } from './core/options.js';
 import {
   closeFailure,
@@ -254,6 +261,13 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     const resolved = resolveOptions(options, (keys) => {
       this.evicted(keys);
     });
+    // Types keep an AsyncStore out; from JavaScript one would fail later with misleading errors.
+    const given = options.store as { features?: { sync?: unknown } } | undefined;
+    if (given !== undefined && given.features?.sync !== true) {
+      throw new TypeError(
+        `Chest needs a synchronous store (features.sync true), and this ${storeName(given)} is not one: open it with AsyncChest`,
+      );
+    }
     this.inlineThreshold = resolved.inlineThreshold;
     this.naming = resolved.naming;
     // File names are the default store's: another store never asks for one.
@@ -270,6 +284,9 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
 
     this.temporary = options.path === undefined && options.store === undefined;
     this.dir = options.store?.location ?? path.resolve(options.path ?? makeTemporaryDir());
+    // A new chest's serializer is checked before its directory is made.
+    if (options.store === undefined && !this.temporary && !holdsChest(this.dir))
+      checkNewSerializer(options, true);
     this.store = options.store ?? this.openStore(this.dir);
     try {
       const meta = this.store.readMeta();
@@ -1116,4 +1133,10 @@ function spillThreadAfter(): number {
   if (setting === '0') return Infinity;
   if (setting === '1') return 0;
   return SPILL_THREAD_AFTER;
+}
+
+/** A store's class name for an error message ('store' for an object without one). */
+function storeName(store: object): string {
+  const name = (store as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' && name !== '' ? name : 'store';
 }

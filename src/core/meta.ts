@@ -34,6 +34,14 @@ export interface SerializerOptions<V> {
 }
 
 /**
+ * What `serializerFor` checks of a new chest's serializer, before anything is created for it: the
+ * serializer options are valid, and a pair of functions to be recorded has a name.
+ */
+export function checkNewSerializer<V>(options: SerializerOptions<V>, kept: boolean): void {
+  serializerFor(undefined, options, '', kept);
+}
+
+/**
  * Checks a store's record of its format and serializer against the options; returns the serializer
  * to use. Without a serializer in the options, the recorded one is used. `kept` says whether a new
  * manifest outlives this chest (a path, or a store that persists), for another one to open.

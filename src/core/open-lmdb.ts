@@ -5,6 +5,11 @@ import { decodeKey } from '../keys/codec.js';
 import { INDEX_DIR, LmdbStore } from '../stores/lmdb/store.js';
 import type { DiskOptions } from '../options/disk.js';
 
+/** Whether `dir` holds a chest of the default store already (whatever its state). */
+export function holdsChest(dir: string): boolean {
+  return fs.existsSync(path.join(dir, INDEX_DIR));
+}
+
 /**
  * Opens the default store of a chest at `dir`, refusing a directory that is not a chest: a file, a
  * non-empty folder without an index, (read-only) a folder without one, or a folder inside another

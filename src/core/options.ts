@@ -6,6 +6,7 @@ import { sizeOf as defaultSizeOf } from '../memory/size.js';
 import { diskOptions, type DiskOptions } from '../options/disk.js';
 import { defaultAvailableMemory, parseMemorySize, type MemorySize } from '../options/memory.js';
 import { describeKey } from './spill.js';
+import type { ChestOptions } from '../chest.js';
 
 /**
  * Default for `inlineThreshold`: see docs/ARCHITECTURE.md for the measurement behind it.
@@ -65,6 +66,34 @@ export interface ResolvedOptions<K extends Key, V> {
 }
 
 /**
+ * Every option `Chest` and `AsyncChest` take (the same names): any other is refused, as a misspelt
+ * `path` would lose data.
+ */
+const OPTION_NAMES: Readonly<Record<keyof ChestOptions<Key, unknown>, true>> = {
+  path: true,
+  availableMemory: true,
+  serializer: true,
+  dump: true,
+  load: true,
+  serializerName: true,
+  compress: true,
+  keyToFilename: true,
+  sizeOf: true,
+  onMiss: true,
+  onOverflow: true,
+  inlineThreshold: true,
+  maxEntries: true,
+  eviction: true,
+  store: true,
+  immutable: true,
+  availableDisk: true,
+  onDiskFull: true,
+  onEvict: true,
+  readOnly: true,
+  durable: true,
+};
+
+/**
  * Checks a chest's options (misuse is a `RangeError` or `TypeError`) and fills in the defaults.
  * `evicted` receives the encoded keys the store drops to stay within `availableDisk`.
  */
@@ -72,6 +101,7 @@ export function resolveOptions<K extends Key, V>(
   options: TierOptions<K, V>,
   evicted: (keys: Uint8Array[]) => void,
 ): ResolvedOptions<K, V> {
+  checkNames(options, OPTION_NAMES);
   const budget = parseMemorySize(options.availableMemory ?? defaultAvailableMemory());
   const maxEntries = options.maxEntries ?? MAX_ENTRIES;
   if (!Number.isInteger(maxEntries) || maxEntries < 0 || maxEntries > MAX_ENTRIES) {
@@ -118,6 +148,27 @@ export function resolveOptions<K extends Key, V>(
     durable,
     disk,
   };
+}
+
+/**
+ * Refuses what is not an options object, and any option name the chest does not know: from plain
+ * JavaScript a misspelt `path` would otherwise give a temporary chest, removed at exit with
+ * everything put in it.
+ */
+function checkNames(options: unknown, names: Readonly<Record<string, true>>): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(
+      `the options must be an object, such as { path: './my-chest' }, got ${describeOption(options)}`,
+    );
+  }
+  for (const name of Object.keys(options)) {
+    if (Object.hasOwn(names, name)) continue;
+    const known = Object.keys(names);
+    const near = known.find((k) => k.toLowerCase() === name.toLowerCase());
+    throw new TypeError(
+      `unknown option ${JSON.stringify(name)}${near === undefined ? '' : ` (did you mean ${near}?)`}; the options are ${known.join(', ')}`,
+    );
+  }
 }
 
 /**

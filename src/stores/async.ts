@@ -24,10 +24,11 @@ import type {
  * ```
  */
 export class SyncStoreAdapter implements AsyncStore {
-  constructor(readonly store: SyncStore) {}
+  /** The store's features, but `sync`: the adapter answers with promises. */
+  readonly features: StoreFeatures;
 
-  get features(): StoreFeatures {
-    return this.store.features;
+  constructor(readonly store: SyncStore) {
+    this.features = { ...store.features, sync: false };
   }
 
   get location(): string {

@@ -1,6 +1,15 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { AsyncChest, Chest, ErrorCode, isChestError, type ChestOptions } from '../../src/index.js';
+import {
+  AsyncChest,
+  Chest,
+  ErrorCode,
+  isChestError,
+  MemoryStore,
+  toAsyncStore,
+  type ChestOptions,
+  type SyncStore,
+} from '../../src/index.js';
 import { freshPath } from '../helpers.js';
 
 /** The error a constructor throws, or undefined. */
@@ -174,6 +183,42 @@ describe('Chest and AsyncChest options', () => {
     } finally {
       process.chdir(cwd);
     }
+  });
+
+  it('both refuse an option name they do not know, or options that are not an object, before opening anything', async () => {
+    const path = freshPath();
+    const misspelt = { dir: path } as unknown as ChestOptions<string, number>;
+    for (const open of [() => new Chest(misspelt), () => new AsyncChest(misspelt)]) {
+      // A temporary chest in its place would be removed at exit, with all it was given.
+      expect(open).toThrow(/^unknown option "dir"; the options are path, availableMemory, /);
+    }
+    const cased = { PATH: path } as unknown as ChestOptions<string, number>;
+    expect(() => new Chest(cased)).toThrow(/unknown option "PATH" \(did you mean path\?\)/);
+    const text = path as unknown as ChestOptions<string, number>;
+    expect(() => new Chest(text)).toThrow(
+      /^the options must be an object, such as \{ path: '.\/my-chest' \}, got "/,
+    );
+    await expect(AsyncChest.open(text)).rejects.toThrow(/^the options must be an object/);
+    expect(fs.existsSync(path)).toBe(false);
+  });
+
+  it('Chest refuses an asynchronous store, naming AsyncChest', async () => {
+    const memory = new MemoryStore();
+    const store = toAsyncStore(memory) as unknown as SyncStore;
+    expect(() => new Chest({ store })).toThrow(
+      /^Chest needs a synchronous store \(features.sync true\), and this \w+ is not one: open it with AsyncChest/,
+    );
+    await using chest = await AsyncChest.open<string, number>({ store });
+    await chest.set('a', 1);
+    expect(await chest.get('a')).toBe(1);
+  });
+
+  it('a new chest with an unnamed dump and load is refused before its directory is made', async () => {
+    const path = freshPath();
+    const options = { path, dump: JSON.stringify, load: JSON.parse };
+    expect(() => new Chest(options)).toThrow(/needs its dump and load to have a name: give serializerName/);
+    await expect(AsyncChest.open(options)).rejects.toThrow(/needs its dump and load to have a name/);
+    expect(fs.existsSync(path)).toBe(false);
   });
 
   it("update refuses an overwrite that is not a boolean, instead of taking 'no' for yes", () => {

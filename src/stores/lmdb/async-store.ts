@@ -1,5 +1,5 @@
 import { SyncStoreAdapter } from '../async.js';
-import type { StoreFeatures, StoredValue, WriteOp } from '../types.js';
+import type { StoredValue, WriteOp } from '../types.js';
 import type { LmdbStore } from './store.js';
 
 /**
@@ -11,16 +11,8 @@ import type { LmdbStore } from './store.js';
 export class AsyncLmdbStore extends SyncStoreAdapter {
   private closed = false;
 
-  private readonly declared: StoreFeatures;
-
   constructor(override readonly store: LmdbStore) {
     super(store);
-    // Its methods return promises: it is an asynchronous store, whatever the store below it is.
-    this.declared = { ...store.features, sync: false };
-  }
-
-  override get features(): StoreFeatures {
-    return this.declared;
   }
 
   override get(key: Uint8Array): Promise<StoredValue | undefined> {
