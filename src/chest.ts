@@ -64,6 +64,15 @@ import { InFlightKeys } from './core/in-flight.js';
  */
 const SPILL_THREAD_AFTER = 65_536;
 
+/** An entry `takeFromFlight` took back into memory from a batch in flight. */
+interface TakenBack<V> {
+  readonly slot: number;
+  readonly id: unknown;
+  readonly value: V | undefined;
+  /** Its index in the batch. */
+  readonly index: number;
+}
+
 /** What `takeFromFlight` answers for a key no batch in flight holds. */
 const NOT_IN_FLIGHT = Symbol('not in flight');
 
@@ -250,6 +259,8 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
   private dropped = false;
   /** Batches handed to the spill thread and not yet settled, by ticket: their entries, to take back if they fail. */
   private readonly behind = new Map<number, BehindBatch<K, V>>();
+  /** Entries `takeFromFlight` took back into memory, by the ticket of the batch they came from. */
+  private readonly takenBack = new Map<number, TakenBack<V>[]>();
   /** The keys of those batches: a miss on one of them takes it back, on any other reads the store at once. */
   private readonly inFlight = new InFlightKeys();
   /** Entries this chest's `set`s have spilled without the spill thread (see `SPILL_THREAD_AFTER`). */
@@ -347,7 +358,15 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     const id = keyIdentity(key);
     let slot = this.tier.find(id);
     if (slot === 0 && this.behind.size > 0) {
-      const taken = this.takeFromFlight(id);
+      // Others' commits first (which waits for the batches in flight once per event-loop turn), and
+      // the batches finished since let go: a committed batch's keys are read from the store, where
+      // another process may have replaced them.
+      this.coherence.catchUp();
+      if (this.settleBehind(false)) {
+        if (this.tier.overBudget) this.shrinkAfterRead();
+        slot = this.tier.find(id);
+      }
+      const taken = slot === 0 && this.behind.size > 0 ? this.takeFromFlight(id) : NOT_IN_FLIGHT;
       if (taken !== NOT_IN_FLIGHT) {
         this.counters.hits++;
         return taken;
@@ -841,11 +860,12 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
 
   /**
    * For a key not in memory while batches are in flight to the spill thread: if one of them holds
-   * it, its newest value (or deletion) comes back into memory as if set again, without waiting for
-   * the batch, and that value (undefined for a deletion) is returned. If the batch commits, the next
-   * spill writes the same again; if it fails, memory already holds what it held (`takeBack` leaves
-   * keys in memory alone). `NOT_IN_FLIGHT` when no batch holds the key: then the store may be read
-   * for it at once (`read`).
+   * it, its newest value (or deletion) comes back into memory without waiting for the batch, and
+   * that value (undefined for a deletion) is returned. It comes back unwritten, so that a failed
+   * batch loses nothing (`takeBack` leaves keys in memory alone); once the batch has committed,
+   * `committedBack` marks it as stored, as if read from the store, so that it is not written twice:
+   * a second write could replace what another process stored in between. `NOT_IN_FLIGHT` when no
+   * batch holds the key: then the store may be read for it at once (`read`).
    */
   private takeFromFlight(id: unknown): V | undefined | typeof NOT_IN_FLIGHT {
     const entry = this.inFlight.find(id);
@@ -854,9 +874,37 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
     const i = entry.index;
     const flags = Flag.DIRTY | Flag.DISK_UNKNOWN | (deleted[i] ? Flag.DELETED : 0);
     const value = values[i];
-    this.coherence.confirm(this.tier.add(id, keys[i]!, value as V, sizes[i]!, flags));
+    const slot = this.tier.add(id, keys[i]!, value as V, sizes[i]!, flags);
+    this.coherence.confirm(slot);
+    const taken = this.takenBack.get(entry.ticket);
+    const record = { slot, id, value, index: i };
+    if (taken === undefined) this.takenBack.set(entry.ticket, [record]);
+    else taken.push(record);
     if (this.tier.overBudget) this.shrinkAfterRead(true);
     return value;
+  }
+
+  /**
+   * The batch `ticket` committed as transaction `txn`: the entries taken back from it that memory
+   * still holds as they were taken (the same value, unwritten since) are the store's copy now.
+   */
+  private committedBack(ticket: number, batch: BehindBatch<K, V>, txn: number): void {
+    const taken = this.takenBack.get(ticket);
+    if (taken === undefined) return;
+    this.takenBack.delete(ticket);
+    const tier = this.tier;
+    for (const { slot, id, value, index } of taken) {
+      if (tier.find(id) !== slot || tier.value(slot) !== value) continue;
+      const flags = tier.flags(slot);
+      if ((flags & Flag.DIRTY) === 0) continue;
+      const deleted = (flags & Flag.DELETED) !== 0;
+      if (deleted !== batch.deleted[index]) continue;
+      // Only flags change, so that this is safe in the middle of a spill. A tombstone whose delete
+      // is stored writes nothing more (`Flag.DELETED`).
+      tier.setFlags(slot, deleted ? Flag.DELETED : Flag.ON_DISK);
+      if (!deleted && !this.immutable) tier.setChecksum(slot, batch.sums[index]!);
+      this.coherence.remember(slot, txn);
+    }
   }
 
   /**
@@ -980,7 +1028,13 @@ export class Chest<K extends Key = Key, V = unknown> extends Map<K, V> {
       const batch = this.behind.get(outcome.ticket);
       this.behind.delete(outcome.ticket);
       this.inFlight.remove(outcome.ticket);
-      if (!outcome.ok && batch !== undefined) failed.push(batch);
+      if (batch === undefined) continue;
+      if (outcome.ok) this.committedBack(outcome.ticket, batch, outcome.txn);
+      else {
+        // Entries taken back from it stay unwritten, to be written again.
+        this.takenBack.delete(outcome.ticket);
+        failed.push(batch);
+      }
     }
     if (failed.length === 0) return false;
     takeBack(this.tier, failed, (slot) => {

@@ -21,6 +21,8 @@ export interface BehindBatch<K, V> {
   /** `sizeOf` of each value (or key, for a tombstone). */
   readonly sizes: number[];
   readonly deleted: boolean[];
+  /** The CRC-32 of each value as written (0 for a tombstone), for when it is known to be stored. */
+  readonly sums: number[];
 }
 
 /**
@@ -53,6 +55,11 @@ export function spillBehind<K extends Key, V>(
       const flags = tier.flags(slot);
       const key = tier.key(slot);
       if ((flags & Flag.DELETED) !== 0) {
+        if ((flags & Flag.DIRTY) === 0) {
+          // Its delete is stored already (see `Flag.DELETED`): it only leaves memory.
+          settle(ctx, slot, true, 0);
+          continue;
+        }
         if (!writer.delete(key)) {
           handOver();
           if (!writer.delete(key)) {
@@ -60,7 +67,7 @@ export function spillBehind<K extends Key, V>(
             continue;
           }
         }
-        keep(batch, tier, slot, true);
+        keep(batch, tier, slot, true, 0);
       } else if ((flags & Flag.DIRTY) !== 0 || (!immutable && !cannotChange(tier.value(slot)))) {
         let stored;
         try {
@@ -89,7 +96,7 @@ export function spillBehind<K extends Key, V>(
           }
         }
         counters.bytesWritten += data.byteLength;
-        keep(batch, tier, slot, false);
+        keep(batch, tier, slot, false, sum);
       } else {
         // Clean and unchangeable: the store holds it as it is.
         settle(ctx, slot, true, tier.checksum(slot));
@@ -107,11 +114,18 @@ export function spillBehind<K extends Key, V>(
   return leftover;
 }
 
-function keep<K, V>(batch: BehindBatch<K, V>, tier: MemoryTier<K, V>, slot: number, deleted: boolean): void {
+function keep<K, V>(
+  batch: BehindBatch<K, V>,
+  tier: MemoryTier<K, V>,
+  slot: number,
+  deleted: boolean,
+  sum: number,
+): void {
   batch.keys.push(tier.key(slot));
   batch.values.push(deleted ? undefined : tier.value(slot));
   batch.sizes.push(tier.sizeOf(slot));
   batch.deleted.push(deleted);
+  batch.sums.push(sum);
 }
 
 /**
@@ -137,5 +151,5 @@ export function takeBack<K extends Key, V>(
 }
 
 function emptyBatch<K, V>(): BehindBatch<K, V> {
-  return { keys: [], values: [], sizes: [], deleted: [] };
+  return { keys: [], values: [], sizes: [], deleted: [], sums: [] };
 }

@@ -74,7 +74,8 @@ export function* spillBatches<K extends Key, V>(
     let sum = tier.checksum(slot);
     let written = false;
     if ((flags & Flag.DELETED) !== 0) {
-      batch.ops.push({ type: 'delete', key: encodeKey(tier.key(slot)) });
+      // A tombstone whose delete is stored already (see `Flag.DELETED`) only leaves memory.
+      if ((flags & Flag.DIRTY) !== 0) batch.ops.push({ type: 'delete', key: encodeKey(tier.key(slot)) });
     } else if ((flags & Flag.DIRTY) !== 0 || (!immutable && !cannotChange(tier.value(slot)))) {
       const key = tier.key(slot);
       let stored: StoredValue;

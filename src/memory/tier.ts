@@ -31,7 +31,9 @@ export const Flag = {
   UNSPILLABLE: 8,
   /**
    * A tombstone: the key was deleted, and the store's copy is to be deleted with the next spill or
-   * flush. Deletes travel in batches this way instead of costing a store transaction each.
+   * flush. Deletes travel in batches this way instead of costing a store transaction each. Without
+   * DIRTY, the delete is stored already (a deletion taken back from the spill thread, whose batch
+   * has committed since): it leaves memory with the next spill and writes nothing.
    */
   DELETED: 16,
 } as const;

@@ -126,6 +126,46 @@ describe('the spill thread', () => {
     for (let round = 0; round < 40; round++) expect(again.has(`k${round}`)).toBe(false);
   });
 
+  it('a value or deletion taken back from a batch is not written again once the batch has committed', async () => {
+    const dir = freshPath();
+    {
+      // LRU: the tombstone and x are the least recent entries, in that order.
+      using chest = new Chest<string, unknown>({ path: dir, availableMemory: 64 * 1024, eviction: 'lru' });
+      chest.set('y', 'a0');
+      chest.flush();
+      // This turn's look for other processes' commits, which waits for the thread, is spent here.
+      expect(chest.get('absent')).toBeUndefined();
+      chest.delete('y');
+      chest.set('x', 'a1');
+      // The first batch handed over holds them.
+      for (let i = 0; handedOver(chest) === 0; i++) chest.set(`fill${i}`, record(i));
+      // Both left memory with the batch (asking the chest would wait for it), and come back from it
+      // while it is in flight.
+      const { behind, takenBack } = chest as unknown as {
+        behind: Map<number, { keys: string[] }>;
+        takenBack: Map<number, unknown[]>;
+      };
+      expect([...behind.values()][0]!.keys.slice(0, 2)).toEqual(['y', 'x']);
+      expect(chest.get('x')).toBe('a1');
+      expect(chest.get('y')).toBeUndefined();
+      expect([...takenBack.values()].flat()).toHaveLength(2);
+      // A later turn: the batch is settled, and both are known to be stored as they are.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(chest.has('fill0')).toBe(true);
+      expect(takenBack.size).toBe(0);
+      {
+        // Another chest replaces both; this one must not write its copies again over them.
+        using other = new Chest<string, unknown>({ path: dir });
+        other.set('x', 'b1');
+        other.set('y', 'b2');
+      }
+      chest.flush();
+    }
+    using again = new Chest<string, unknown>({ path: dir });
+    expect(again.get('x')).toBe('b1');
+    expect(again.get('y')).toBe('b2');
+  });
+
   it('a chest whose index holds value files spills on its own thread, nothing lost', () => {
     const dir = freshPath();
     const n = 20_000;
