@@ -37,7 +37,7 @@ export function compactIndex(indexDir: string): { bytesBefore: number; bytesAfte
     if (others.length > 0) {
       throw new ChestError(
         ErrorCode.LOCKED,
-        `cannot compact ${indexDir}: processes ${others.join(', ')} have it open`,
+        `cannot compact ${indexDir}: ${others.length === 1 ? 'process' : 'processes'} ${others.join(', ')} ${others.length === 1 ? 'has' : 'have'} it open`,
       );
     }
     target = open(indexOptions(work));

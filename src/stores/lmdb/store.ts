@@ -879,7 +879,7 @@ export class LmdbStore implements SyncStore {
     if (others.length > 0) {
       throw new ChestError(
         ErrorCode.LOCKED,
-        `cannot ${what} ${this.location}: processes ${others.join(', ')} have it open`,
+        `cannot ${what} ${this.location}: ${others.length === 1 ? 'process' : 'processes'} ${others.join(', ')} ${others.length === 1 ? 'has' : 'have'} it open`,
       );
     }
   }
