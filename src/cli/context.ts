@@ -7,7 +7,8 @@ import type { Command } from 'commander';
 import { Chest } from '../chest.js';
 import { ErrorCode, isChestError } from '../errors.js';
 import type { Key } from '../keys/types.js';
-import { INDEX_DIR } from '../stores/lmdb/store.js';
+import type { Serializer } from '../serializers/types.js';
+import { INDEX_DIR, LmdbStore } from '../stores/lmdb/store.js';
 
 /** Exit codes scripts can rely on. Documented in the README and in `chest --help`. */
 export const ExitCode = {
@@ -45,6 +46,9 @@ export function describeFailure(error: unknown): {
   exitCode: ExitCode;
   details?: Readonly<Record<string, unknown>>;
 } {
+  // The library wraps what a serializer throws (see `foreignSerializer`) in errors of its own.
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause)
+    if (cause instanceof CliError && cause !== error) return describeFailure(cause);
   if (error instanceof CliError)
     return { message: error.message, exitCode: error.exitCode, details: error.details };
   if (isChestError(error)) {
@@ -90,7 +94,44 @@ export function assertChest(dir: string): string {
  */
 export function openChest(dir: string, mode: 'read' | 'write' | 'create' = 'read'): Chest {
   const full = mode === 'create' ? path.resolve(dir) : assertChest(dir);
-  return new Chest<Key, unknown>({ path: full, readOnly: mode === 'read', availableMemory: '64 MB' });
+  const options = { path: full, readOnly: mode === 'read', availableMemory: '64 MB' } as const;
+  try {
+    return new Chest<Key, unknown>(options);
+  } catch (error) {
+    if (!isChestError(error, ErrorCode.SERIALIZER_MISMATCH)) throw error;
+    // Written with the program's own dump and load: what needs no value (keys, checksums, files,
+    // compaction) still works, and a value asked for fails naming the serializer.
+    const name = recordedSerializer(full);
+    if (name === undefined) throw error;
+    return new Chest<Key, unknown>({ ...options, serializer: foreignSerializer(name) });
+  }
+}
+
+function recordedSerializer(dir: string): string | undefined {
+  const store = new LmdbStore({
+    path: dir,
+    inlineThreshold: 0,
+    readOnly: true,
+    fileName: () => {
+      throw new Error('a read-only store names no files');
+    },
+  });
+  try {
+    return store.readMeta()?.serializer;
+  } finally {
+    store.close();
+  }
+}
+
+/** Stands for a serializer the CLI does not have: every value through it fails with one message. */
+function foreignSerializer(name: string): Serializer {
+  const refuse = (): never => {
+    throw new CliError(
+      `this chest's values were written with the serializer ${name}, which only the program that wrote them has; ls, info, verify, repair and compact work without it, and get --raw gives a binary value's bytes`,
+      ExitCode.FAILED,
+    );
+  };
+  return { name, dump: refuse, load: refuse };
 }
 
 /** Writes to stdout, waiting when the pipe is full so that a large export does not pile up in memory. */

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/program.js';
-import { Chest, type Key } from '../../src/index.js';
+import { Chest, fromFunctions, type Key } from '../../src/index.js';
 import { freshPath } from '../helpers.js';
 import { chest as run } from './run.js';
 
@@ -45,6 +45,40 @@ describe('chest CLI', () => {
     const ls = run(['ls', '--help']);
     expect(ls.code).toBe(0);
     expect(ls.stdout).toContain('--prefix <json>');
+  });
+
+  it("a chest written with the program's own serializer: what needs no value works, a value asked for names the serializer", () => {
+    const dir = freshPath();
+    {
+      const serializer = fromFunctions(
+        JSON.stringify,
+        (text: string) => JSON.parse(text) as unknown,
+        'app-json-v1',
+      );
+      using chest = new Chest<Key, unknown>({ path: dir, serializer });
+      chest.set('config', { debug: true });
+      chest.set('weights', new Float64Array([1.5, -2]));
+    }
+    const ls = run(['ls', dir]);
+    expect(ls).toMatchObject({ code: 0, stderr: '' });
+    expect(ls.stdout.split('\n').filter(Boolean)).toEqual(['"config"', '"weights"']);
+    expect(run(['verify', dir])).toMatchObject({ code: 0, stderr: '' });
+    expect(run(['compact', dir])).toMatchObject({ code: 0, stderr: '' });
+    expect(new Float64Array(new Uint8Array(run(['get', dir, '"weights"', '--raw']).bytes).buffer)).toEqual(
+      new Float64Array([1.5, -2]),
+    );
+    for (const args of [
+      ['get', dir, '"config"'],
+      ['export', dir],
+    ]) {
+      const failed = run(args);
+      expect(failed.code).toBe(1);
+      expectOneLine(failed.stderr);
+      expect(failed.stderr).toMatch(
+        /written with the serializer app-json-v1, which only the program that wrote them has/,
+      );
+    }
+    expect(run(['rm', dir, '"config"'])).toMatchObject({ code: 0, stderr: '' });
   });
 
   it('info counts entries inline and in files', () => {
