@@ -96,6 +96,11 @@ export class RedisStore implements AsyncStore {
   private lastError: Error | undefined;
 
   constructor(options: RedisStoreOptions) {
+    // From plain JavaScript, `new RedisStore()` would otherwise fail reading `url` of undefined.
+    if (typeof options !== 'object' || (options as unknown) === null)
+      throw new TypeError(
+        "give the Redis store its options: { url: 'redis://…' }, { cluster } or { client }",
+      );
     const given = [options.url, options.cluster, options.client].filter((o) => o !== undefined);
     if (given.length !== 1) throw new TypeError('give the Redis store exactly one of url, cluster or client');
     this.prefix = options.prefix ?? 'spillchest:';
