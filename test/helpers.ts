@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { ChestError, type ErrorCode } from '../src/errors.js';
+import { runTs } from './fixtures/mixed-run.js';
 
 const made: string[] = [];
 
@@ -58,4 +59,34 @@ export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of items) out.push(item);
   return out;
+}
+
+/**
+ * In the calling `describe` block, every spill goes through the spill thread from the first one
+ * (`SPILLCHEST_SPILL_THREAD=1`, which child processes inherit); the setting is restored after
+ * each test.
+ */
+export function useSpillThread(): void {
+  let before: string | undefined;
+  beforeEach(() => {
+    before = process.env.SPILLCHEST_SPILL_THREAD;
+    process.env.SPILLCHEST_SPILL_THREAD = '1';
+  });
+  afterEach(() => {
+    if (before === undefined) delete process.env.SPILLCHEST_SPILL_THREAD;
+    else process.env.SPILLCHEST_SPILL_THREAD = before;
+  });
+}
+
+const peerFile = path.join(import.meta.dirname, 'fixtures', 'peer.ts');
+
+/** Runs one command of `test/fixtures/peer.ts` in another process on `dir`; returns what it printed. */
+export async function peer(dir: string, ...args: string[]): Promise<unknown> {
+  const exit = await runTs(peerFile, [dir, ...args]);
+  expect({ code: exit.code, signal: exit.signal, stderr: exit.stderr }).toEqual({
+    code: 0,
+    signal: null,
+    stderr: '',
+  });
+  return exit.stdout === '' ? undefined : JSON.parse(exit.stdout);
 }

@@ -108,7 +108,17 @@ export function openChest(dir: string, mode: 'read' | 'write' | 'create' = 'read
 }
 
 function recordedSerializer(dir: string): string | undefined {
-  const store = new LmdbStore({
+  const store = openIndex(dir);
+  try {
+    return store.readMeta()?.serializer;
+  } finally {
+    store.close();
+  }
+}
+
+/** The index of the chest at `dir` (a full path), read-only: entries and the manifest, no values. */
+export function openIndex(dir: string): LmdbStore {
+  return new LmdbStore({
     path: dir,
     inlineThreshold: 0,
     readOnly: true,
@@ -116,11 +126,6 @@ function recordedSerializer(dir: string): string | undefined {
       throw new Error('a read-only store names no files');
     },
   });
-  try {
-    return store.readMeta()?.serializer;
-  } finally {
-    store.close();
-  }
 }
 
 /** Stands for a serializer the CLI does not have: every value through it fails with one message. */

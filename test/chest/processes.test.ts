@@ -1,22 +1,10 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Chest } from '../../src/index.js';
-import { freshPath } from '../helpers.js';
+import { freshPath, peer } from '../helpers.js';
 import { runMixed, runTs } from '../fixtures/mixed-run.js';
 
-const peerFile = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/peer.ts');
-
-/** Runs one command of `test/fixtures/peer.ts` in another process; returns what it printed. */
-async function peer(dir: string, ...args: string[]): Promise<unknown> {
-  const exit = await runTs(peerFile, [dir, ...args]);
-  expect({ code: exit.code, signal: exit.signal, stderr: exit.stderr }).toEqual({
-    code: 0,
-    signal: null,
-    stderr: '',
-  });
-  return exit.stdout === '' ? undefined : JSON.parse(exit.stdout);
-}
+const fixtures = path.join(import.meta.dirname, '..', 'fixtures');
 
 describe('Chest shared by several processes', () => {
   it('Chest reads a value another process wrote after this one spilled and reloaded it', async () => {
@@ -90,7 +78,7 @@ describe('Chest shared by several processes', () => {
     a.delete('x');
     expect(await peer(dir, 'get', 'x')).toBeNull();
     // And what another durable process set is here once that process is killed, without closing.
-    const killed = await runTs(peerFile, [dir, 'set-durable', 'y', '"b1"']);
+    const killed = await runTs(path.join(fixtures, 'peer.ts'), [dir, 'set-durable', 'y', '"b1"']);
     expect({ code: killed.code, signal: killed.signal, stderr: killed.stderr }).toEqual({
       code: null,
       signal: 'SIGKILL',
@@ -102,7 +90,7 @@ describe('Chest shared by several processes', () => {
   it('a chest with a path that nothing refers to any more, never closed, is still flushed when its process ends', async () => {
     const dir = freshPath();
     const n = 3000;
-    const droppedWriter = path.join(path.dirname(peerFile), 'dropped-writer.ts');
+    const droppedWriter = path.join(fixtures, 'dropped-writer.ts');
     const exit = await runTs(droppedWriter, [dir, String(n)]);
     expect({ code: exit.code, signal: exit.signal, stderr: exit.stderr }).toEqual({
       code: 0,

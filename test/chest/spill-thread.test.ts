@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Chest } from '../../src/index.js';
-import { freshPath } from '../helpers.js';
+import { freshPath, useSpillThread } from '../helpers.js';
 import { runTs } from '../fixtures/mixed-run.js';
 
 const writer = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/spill-thread-writer.ts');
@@ -19,15 +19,7 @@ const handedOver = (chest: Chest<string>): number => (inside(chest).behind?.next
 const record = (i: number): { i: number; name: string } => ({ i, name: `item${i}` });
 
 describe('the spill thread', () => {
-  let before: string | undefined;
-  beforeEach(() => {
-    before = process.env.SPILLCHEST_SPILL_THREAD;
-    process.env.SPILLCHEST_SPILL_THREAD = '1';
-  });
-  afterEach(() => {
-    if (before === undefined) delete process.env.SPILLCHEST_SPILL_THREAD;
-    else process.env.SPILLCHEST_SPILL_THREAD = before;
-  });
+  useSpillThread();
 
   it("commits a set's spills: every value reads back, size is exact, before and after reopening", () => {
     const dir = freshPath();

@@ -78,23 +78,9 @@ export async function runCrashes(dir: string, seed: number, kills: number): Prom
       report.failures.push(`launch ${launch}: the writer ended by ${signal ?? 'exit'}, not the kill`);
     report.kills++;
 
-    // Replay the log written since the last check: acknowledged changes, then those in flight.
-    const text = fs.readFileSync(logFile, 'utf8').slice(offset);
-    const complete = text.slice(0, text.lastIndexOf('\n') + 1);
-    offset += Buffer.byteLength(complete);
-    const pending = new Map<string, (string | null)[]>();
-    for (const line of complete.split('\n')) {
-      if (line === '') continue;
-      const entry = JSON.parse(line) as LogLine;
-      if (entry.op === 'ack') {
-        for (const [key, versions] of pending) acked.set(key, versions.at(-1)!);
-        pending.clear();
-      } else {
-        const list = pending.get(entry.key) ?? [];
-        list.push(entry.op === 'set' ? entry.v : null);
-        pending.set(entry.key, list);
-      }
-    }
+    const replayed = replayLog(logFile, offset, acked);
+    offset = replayed.offset;
+    const { pending } = replayed;
     check(dir, launch, acked, pending, report, child.pid!);
   }
   return report;
@@ -115,32 +101,11 @@ function check(
   try {
     const tmp = fs.readdirSync(path.join(dir, '.chest', 'tmp'));
     if (tmp.length > 0) fail(`temporary files left after open: ${tmp.join(', ')}`);
-    const keys = new Set([...acked.keys(), ...pending.keys()]);
-    for (const key of chest.keys()) if (!keys.has(key)) fail(`unexpected key ${key}`);
-    for (const key of keys) {
-      const allowed = [acked.get(key) ?? null, ...(pending.get(key) ?? [])];
-      let got: unknown;
-      try {
-        got = chest.get(key);
-      } catch (error) {
-        fail(`${key}: ${String(error)}`);
-        report.valuesLost++;
-        continue;
-      }
-      report.valuesChecked++;
-      const match = allowed.find((v) =>
-        v === null ? got === undefined : isDeepStrictEqual(got, valueFor(key, v)),
-      );
-      if (match === undefined) {
-        report.valuesLost++;
-        fail(`${key}: read ${describe(got)}, expected one of versions ${allowed.join(', ')}`);
-        continue;
-      }
-      if (allowed.length === 1) report.acknowledgedChecked++;
-      else if (match !== allowed[0]) report.inFlightSeen++;
-      // What is on disk now is what the next launch builds on.
-      acked.set(key, match);
-    }
+    const counts = checkKeys(chest, acked, pending, fail);
+    report.valuesChecked += counts.checked;
+    report.valuesLost += counts.wrong;
+    report.acknowledgedChecked += counts.acknowledged;
+    report.inFlightSeen += counts.inFlight;
     const verify = chest.verify();
     if (verify.damaged.length > 0) fail(`verify: ${JSON.stringify(verify.damaged)}`);
   } finally {
@@ -152,6 +117,108 @@ function check(
   void root.close();
   if (readers.split('\n').some((line) => Number.parseInt(line.trim(), 10) === deadPid))
     fail(`the reader slot of the killed writer ${deadPid} is still taken`);
+}
+
+/** What replaying a writer's log found: see `replayLog`. */
+export interface Replayed {
+  /** Per key, the versions logged after its last acknowledged one: a kill may have left any. */
+  readonly pending: Map<string, (string | null)[]>;
+  /** Where the next replay starts in the log. */
+  readonly offset: number;
+  /** The acks replayed. */
+  readonly acks: LogLine[];
+}
+
+/**
+ * Replays the complete lines a writer logged from `offset` on: each change acknowledged by a later
+ * `ack` becomes its key's version in `acked` (null: absent); the changes after the last ack are
+ * returned as pending.
+ */
+export function replayLog(logFile: string, offset: number, acked: Map<string, string | null>): Replayed {
+  const text = fs.readFileSync(logFile, 'utf8').slice(offset);
+  const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+  const pending = new Map<string, (string | null)[]>();
+  const acks: LogLine[] = [];
+  for (const line of complete.split('\n')) {
+    if (line === '') continue;
+    const entry = JSON.parse(line) as LogLine;
+    if (entry.op === 'ack') {
+      for (const [key, versions] of pending) acked.set(key, versions.at(-1)!);
+      pending.clear();
+      acks.push(entry);
+    } else {
+      const list = pending.get(entry.key) ?? [];
+      list.push(entry.op === 'set' ? entry.v : null);
+      pending.set(entry.key, list);
+    }
+  }
+  return { pending, offset: offset + Buffer.byteLength(complete), acks };
+}
+
+/** What `checkKeys` counted. */
+export interface KeyCounts {
+  /** Keys read. */
+  checked: number;
+  /** Keys whose read failed or matched no allowed version. */
+  wrong: number;
+  /** Keys with no change after their acknowledged version, read as it. */
+  acknowledged: number;
+  /** Keys read as a change logged after their acknowledged version. */
+  inFlight: number;
+  /** Of those, keys deleted by an acknowledged flush, read as absent. */
+  deletedAcknowledged: number;
+  /** Keys read as present. */
+  present: number;
+}
+
+/**
+ * Every key of the log holds its acknowledged version (a deleted one stays deleted) or one of the
+ * changes logged after it, and the chest holds no other key. What each key read as becomes its
+ * acknowledged version: it is what the next launch builds on.
+ */
+export function checkKeys(
+  chest: Chest<string>,
+  acked: Map<string, string | null>,
+  pending: Map<string, (string | null)[]>,
+  fail: (what: string) => void,
+): KeyCounts {
+  const counts: KeyCounts = {
+    checked: 0,
+    wrong: 0,
+    acknowledged: 0,
+    deletedAcknowledged: 0,
+    inFlight: 0,
+    present: 0,
+  };
+  const keys = new Set([...acked.keys(), ...pending.keys()]);
+  for (const key of chest.keys()) if (!keys.has(key)) fail(`unexpected key ${key}`);
+  for (const key of keys) {
+    const allowed = [acked.get(key) ?? null, ...(pending.get(key) ?? [])];
+    let got: unknown;
+    try {
+      got = chest.get(key);
+    } catch (error) {
+      fail(`${key}: ${String(error)}`);
+      counts.wrong++;
+      continue;
+    }
+    counts.checked++;
+    const match = allowed.find((v) =>
+      v === null ? got === undefined : isDeepStrictEqual(got, valueFor(key, v)),
+    );
+    if (match === undefined) {
+      counts.wrong++;
+      fail(`${key}: read ${describe(got)}, expected one of versions ${allowed.join(', ')}`);
+      continue;
+    }
+    if (allowed.length === 1) {
+      counts.acknowledged++;
+      if (match === null) counts.deletedAcknowledged++;
+    } else if (match !== allowed[0]) counts.inFlight++;
+    if (match !== null) counts.present++;
+    acked.set(key, match);
+  }
+  return counts;
 }
 
 function describe(value: unknown): string {

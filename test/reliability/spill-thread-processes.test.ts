@@ -4,30 +4,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { buildSync } from 'esbuild';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Chest } from '../../src/index.js';
-import { freshPath } from '../helpers.js';
+import { freshPath, peer, useSpillThread } from '../helpers.js';
 import { runTs } from '../fixtures/mixed-run.js';
-import { valueFor } from '../fixtures/crash-values.js';
-import type { SpillLogLine } from '../fixtures/spill-thread-crash-writer.js';
 import { KEYS, stateOf, type RoundsReport } from '../fixtures/spill-thread-rounds.js';
+import { checkKeys, replayLog } from './crash-harness.js';
 import { seededRandom } from './damage-tools.js';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const fixtures = path.join(ROOT, 'test', 'fixtures');
-const peerFile = path.join(fixtures, 'peer.ts');
 const roundsFile = path.join(fixtures, 'spill-thread-rounds.ts');
-
-/** Runs one command of `test/fixtures/peer.ts` in another process; returns what it printed. */
-async function peer(dir: string, ...args: string[]): Promise<unknown> {
-  const exit = await runTs(peerFile, [dir, ...args]);
-  expect({ code: exit.code, signal: exit.signal, stderr: exit.stderr }).toEqual({
-    code: 0,
-    signal: null,
-    stderr: '',
-  });
-  return exit.stdout === '' ? undefined : JSON.parse(exit.stdout);
-}
 
 /** What the tests look at inside a chest, to know what its spill thread holds. */
 interface Inside {
@@ -126,25 +113,11 @@ async function killWriter(writer: string, dir: string, seed: number, kills: numb
         `launch ${launch}: the writer ended by ${signal ?? 'exit'}, not the kill: ${stderr}`,
       );
 
-    const text = fs.readFileSync(logFile, 'utf8').slice(offset);
-    const complete = text.slice(0, text.lastIndexOf('\n') + 1);
-    offset += Buffer.byteLength(complete);
-    // Changes logged since the last ack: the kill may have left any of them, or none, on disk.
-    const pending = new Map<string, (string | null)[]>();
-    for (const line of complete.split('\n')) {
-      if (line === '') continue;
-      const entry = JSON.parse(line) as SpillLogLine;
-      if (entry.op === 'ack') {
-        for (const [key, versions] of pending) acked.set(key, versions.at(-1)!);
-        pending.clear();
-        if (entry.batches > 0) report.flushedAfterThread++;
-      } else {
-        const list = pending.get(entry.key) ?? [];
-        list.push(entry.op === 'set' ? entry.v : null);
-        pending.set(entry.key, list);
-      }
-    }
-    checkAfterKill(dir, launch, acked, pending, report);
+    const replayed = replayLog(logFile, offset, acked);
+    offset = replayed.offset;
+    for (const ack of replayed.acks)
+      if (ack.op === 'ack' && (ack.batches ?? 0) > 0) report.flushedAfterThread++;
+    checkAfterKill(dir, launch, acked, replayed.pending, report);
   }
   return report;
 }
@@ -165,32 +138,12 @@ function checkAfterKill(
     report.failures.push(`launch ${launch}: ${what}`);
   };
   using chest = new Chest<string, unknown>({ path: dir });
-  const keys = new Set([...acked.keys(), ...pending.keys()]);
   const listed = [...chest.keys()];
-  for (const key of listed) if (!keys.has(key)) fail(`unexpected key ${key}`);
-  let present = 0;
-  for (const key of keys) {
-    const allowed = [acked.get(key) ?? null, ...(pending.get(key) ?? [])];
-    let got: unknown;
-    try {
-      got = chest.get(key);
-    } catch (error) {
-      fail(`${key}: ${String(error)}`);
-      continue;
-    }
-    const match = allowed.find((v) =>
-      v === null ? got === undefined : isDeepStrictEqual(got, valueFor(key, v)),
-    );
-    if (match === undefined) {
-      fail(`${key}: read ${JSON.stringify(got)?.slice(0, 80)}, expected one of ${allowed.join(', ')}`);
-      continue;
-    }
-    report.valuesChecked++;
-    if (allowed.length === 1 && match === null) report.deletionsChecked++;
-    if (match !== allowed[0]) report.inFlightSeen++;
-    if (match !== null) present++;
-    acked.set(key, match);
-  }
+  const counts = checkKeys(chest, acked, pending, fail);
+  report.valuesChecked += counts.checked;
+  report.deletionsChecked += counts.deletedAcknowledged;
+  report.inFlightSeen += counts.inFlight;
+  const present = counts.present;
   if (chest.size !== present) fail(`size ${chest.size}, but ${present} keys read back`);
   if (listed.length !== present) fail(`keys() listed ${listed.length} keys, but ${present} read back`);
   const { damaged } = chest.verify();
@@ -198,15 +151,7 @@ function checkAfterKill(
 }
 
 describe('the spill thread beside other processes', () => {
-  let before: string | undefined;
-  beforeEach(() => {
-    before = process.env.SPILLCHEST_SPILL_THREAD;
-    process.env.SPILLCHEST_SPILL_THREAD = '1';
-  });
-  afterEach(() => {
-    if (before === undefined) delete process.env.SPILLCHEST_SPILL_THREAD;
-    else process.env.SPILLCHEST_SPILL_THREAD = before;
-  });
+  useSpillThread();
 
   it('a writer SIGKILLed with batches in flight, deleting and overwriting, loses nothing it flushed', async () => {
     const kills = 15;

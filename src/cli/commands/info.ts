@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { LmdbStore } from '../../stores/lmdb/store.js';
-import { assertChest, formatBytes, globals, write } from '../context.js';
+import { assertChest, formatBytes, globals, openIndex, write } from '../context.js';
 import { progress } from '../progress.js';
 
 export interface Info {
@@ -19,14 +18,7 @@ export interface Info {
 /** Reads the index directly: every entry's size and place, no values. */
 export function readInfo(dir: string): Info {
   const full = assertChest(dir);
-  const store = new LmdbStore({
-    path: full,
-    inlineThreshold: 0,
-    readOnly: true,
-    fileName: () => {
-      throw new Error('a read-only store names no files');
-    },
-  });
+  const store = openIndex(full);
   try {
     const meta = store.readMeta();
     const entries = store.count();
