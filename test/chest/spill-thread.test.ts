@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -156,6 +157,22 @@ describe('the spill thread', () => {
     using again = new Chest<string, unknown>({ path: dir });
     expect(again.get('x')).toBe('b1');
     expect(again.get('y')).toBe('b2');
+  });
+
+  it('a chest closed while its spill thread is still starting, blocked on the write lock, leaves the process able to write and end', () => {
+    // The fixture closes the chest from inside another chest's compute, which holds the index's
+    // write lock the starting thread waits for. Ended there, the thread kept that lock for good.
+    const fixture = path.join(path.dirname(writer), 'spill-thread-close-starting.ts');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', fixture, freshPath()], {
+      encoding: 'utf8',
+      timeout: 40_000,
+    });
+    expect({ status: run.status, signal: run.signal, stdout: run.stdout, stderr: run.stderr }).toEqual({
+      status: 0,
+      signal: null,
+      stdout: 'done\n',
+      stderr: '',
+    });
   });
 
   it('a chest whose index holds value files spills on its own thread, nothing lost', () => {

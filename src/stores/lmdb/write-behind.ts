@@ -193,7 +193,11 @@ export class WriteBehind {
     const until = performance.now() + STARTUP_MS;
     while (Atomics.load(this.control, ALIVE) === 1 && performance.now() < until)
       Atomics.wait(this.control, ALIVE, 1, 100);
-    void this.worker.terminate();
+    // A thread still starting may be waiting for the index's write lock, held by a transaction of
+    // this very thread (a close from inside a `compute`): ended now, it could die holding that lock,
+    // and every later write of the process would wait for it for good. Left alone, it finds STOP set
+    // once it has started and ends by itself (unreferenced, it keeps no process alive).
+    if (Atomics.load(this.control, ALIVE) !== 0) void this.worker.terminate();
   }
 
   private take(): boolean {
