@@ -188,7 +188,9 @@ export function forgetStored<K, V>(tier: MemoryTier<K, V>, id: unknown): void {
   const slot = tier.find(id);
   if (slot === 0) return;
   const flags = tier.flags(slot);
-  if ((flags & Flag.DELETED) !== 0) tier.remove(slot);
+  // A tombstone stays, with nothing left to write (see `Flag.DELETED`): removing its slot here
+  // could free it under a spill that holds it, which would then free it again.
+  if ((flags & Flag.DELETED) !== 0) tier.setFlags(slot, Flag.DELETED);
   else tier.setFlags(slot, (flags & ~(Flag.ON_DISK | Flag.DISK_UNKNOWN)) | Flag.DIRTY);
 }
 
