@@ -196,8 +196,10 @@ export class WriteBehind {
     // A thread still starting may be waiting for the index's write lock, held by a transaction of
     // this very thread (a close from inside a `compute`): ended now, it could die holding that lock,
     // and every later write of the process would wait for it for good. Left alone, it finds STOP set
-    // once it has started and ends by itself (unreferenced, it keeps no process alive).
-    if (Atomics.load(this.control, ALIVE) !== 0) void this.worker.terminate();
+    // once it has started and ends by itself. Until then it keeps the process alive: ended by the
+    // process's exit in the middle of opening the index, lmdb-js aborts the process.
+    if (Atomics.load(this.control, ALIVE) === 0) this.worker.ref();
+    else void this.worker.terminate();
   }
 
   private take(): boolean {
