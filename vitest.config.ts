@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
@@ -15,6 +15,12 @@ export default defineConfig({
         test: {
           name: 'spill-thread',
           include: ['test/chest/**/*.test.ts', 'test/reliability/**/*.test.ts'],
+          // These set it themselves: a second run would repeat the first.
+          exclude: [
+            ...configDefaults.exclude,
+            'test/chest/spill-thread.test.ts',
+            'test/reliability/spill-thread-processes.test.ts',
+          ],
           env: { SPILLCHEST_SPILL_THREAD: '1' },
         },
       },
